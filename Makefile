@@ -1,0 +1,39 @@
+# One-command setup and test. Safe to run twice.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEBS := espeak-ng sox ffmpeg
+
+.PHONY: setup test lint bench clean
+
+setup: $(BIN)/moodtalk
+	@missing=""; for d in $(DEBS); do command -v $$d >/dev/null 2>&1 || missing="$$missing $$d"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(BIN)/moodtalk version
+
+$(BIN)/moodtalk: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU build of PyTorch first, pinned exactly, so nothing later can pull a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	# mediapipe without its declared deps (jax, GUI OpenCV); its real needs are in pyproject.toml.
+	$(BIN)/pip install -q --no-deps mediapipe==0.10.21
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(BIN)/moodtalk
+
+test:
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench:
+	$(BIN)/python benchmarks/bm_analyze.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

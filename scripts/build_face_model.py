@@ -1,0 +1,157 @@
+"""Rebuild moodtalk's face model (canonical neutral mesh + blendshapes) from real videos.
+
+    .venv/bin/python scripts/build_face_model.py [--data ../shared/data] [--cache runs/face_cache]
+
+1. Track every video under DATA/emotion_video and DATA/talking_video with moodtalk's tracker
+   (cached per clip as .npz).
+2. Canonical mesh: generalised Procrustes analysis of each clip's calmest frames (mouth
+   opening in the clip's lowest 30 %), every clip weighted equally, mirrored and averaged
+   with itself to be exactly symmetric, then centred, made frontal and scaled to IOD 1.
+3. Blendshapes: the anatomical rules of ``moodtalk.face.basis`` on that mesh, then refined on
+   the tracked frames by alternating least squares (weights with the current basis, then each
+   field's displacements restricted to where the rule put it, pulled towards the rule).
+4. Write src/moodtalk/data/face_model.npz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from moodtalk.face import landmarks as lm
+from moodtalk.face.basis import build_procedural_basis
+from moodtalk.face.model import FaceModel, estimate_pose, to_canonical
+from moodtalk.face.solver import SolverConfig, coordinate_weights, fit_identity, reconstruct, residual
+from moodtalk.face.tracker import track_frames
+from moodtalk.geometry import similarity_procrustes
+from moodtalk.types import BLENDSHAPE_NAMES
+from moodtalk.video import iter_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEO_DIRS = ("emotion_video", "talking_video")
+MAX_FRAMES = 750  # 30 s per clip is plenty for a mean shape
+
+
+def tracked_clips(data: Path, cache: Path) -> dict[str, np.ndarray]:
+    """{clip name: (T, 478, 3) valid landmarks in pixels}, tracking clips not yet cached."""
+    cache.mkdir(parents=True, exist_ok=True)
+    clips = {}
+    for folder in VIDEO_DIRS:
+        for path in sorted((data / folder).iterdir()):
+            out = cache / f"{path.name}.npz"
+            if not out.exists():
+                def chunks(p=path):  # noqa: ANN202
+                    n = 0
+                    for chunk in iter_frames(p, fps=None, max_size=720):
+                        yield chunk
+                        n += len(chunk)
+                        if n >= MAX_FRAMES:
+                            return
+                track, _ = track_frames(chunks())
+                np.savez_compressed(out, points=track.points, valid=track.valid, fps=track.fps)
+                print(f"tracked {path.name}: {len(track)} frames", file=sys.stderr)
+            with np.load(out) as z:
+                pts = z["points"][z["valid"]]
+            if len(pts) >= 10:
+                clips[path.name] = pts.astype(np.float64)
+    return clips
+
+
+def mirror_index(shape: np.ndarray) -> np.ndarray:
+    """(478,) partner of each point under x → −x (nearest neighbour of the reflection)."""
+    flipped = shape * np.array([-1.0, 1.0, 1.0])
+    d = np.linalg.norm(shape[:, None] - flipped[None], axis=-1)
+    return d.argmin(0)
+
+
+def normalise(shape: np.ndarray) -> np.ndarray:
+    """Centre on the rigid points, make the eye line the x axis and forehead→chin the y axis, IOD 1."""
+    right, left = lm.eye_centres(shape)
+    x = (left - right) / np.linalg.norm(left - right)
+    y = shape[lm.CHIN] - shape[lm.FOREHEAD]
+    y = y - x * (y @ x)
+    y /= np.linalg.norm(y)
+    z = np.cross(x, y)
+    frame = np.stack([x, y, z])  # rows: new axes
+    out = (shape - shape[list(lm.RIGID_POINTS)].mean(0)) @ frame.T
+    return out / lm.interocular(out)
+
+
+def canonical_mesh(clips: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean calm face (478, 3) and the mirror index."""
+    calm = []
+    for pts in clips.values():
+        opening = lm.mouth_opening(pts)
+        calm.append(pts[opening <= np.quantile(opening, 0.3)])
+    mean = normalise(calm[0][0])
+    for _ in range(5):
+        per_clip = []
+        for pts in calm:
+            rot, scale, trans = similarity_procrustes(mean, pts)
+            per_clip.append(to_canonical(pts, rot, scale, trans).mean(0))
+        mean = normalise(np.mean(per_clip, axis=0))
+    mirror = mirror_index(mean)
+    mean = normalise(0.5 * (mean + mean[mirror] * np.array([-1.0, 1.0, 1.0])))
+    return mean, mirror
+
+
+def refine_basis(basis0: np.ndarray, clips: list[np.ndarray], canonical: np.ndarray, rounds: int) -> np.ndarray:
+    """Alternating least squares on real frames; each field stays where its rule put it."""
+    cfg = SolverConfig()
+    d2 = coordinate_weights(cfg)  # (478, 3)
+    support = np.linalg.norm(basis0, axis=-1) > 1e-3  # (K, 478)
+    pull = 0.5  # strength of the pull towards the rule-based field
+    basis = basis0.copy()
+    for r in range(rounds):
+        ws, res = [], []
+        for x in clips:
+            neutral, w = fit_identity(x, canonical, basis, cfg)
+            ws.append(w.astype(np.float64))
+            res.append(x - neutral)
+        w_all = np.concatenate(ws)  # (F, K)
+        r_all = np.concatenate(res)  # (F, 478, 3)
+        print(f"round {r}: median residual {np.median(residual(r_all, reconstruct(w_all, 0 * canonical, basis))):.4f}",
+              file=sys.stderr)  # fmt: skip
+        # Per point and coordinate: solve the small least-squares problem over the shapes that
+        # may move that point, regularised towards the rule-based displacement.
+        gram = w_all.T @ w_all  # (K, K)
+        corr = np.einsum("fk,fnd->knd", w_all, r_all)  # (K, 478, 3)
+        scale = len(w_all) * pull * 0.01
+        for n in range(basis.shape[1]):
+            ks = np.flatnonzero(support[:, n])
+            if len(ks) == 0:
+                continue
+            g = gram[np.ix_(ks, ks)] + scale * np.eye(len(ks))
+            rhs = corr[ks, n] + scale * basis0[ks, n]  # (k, 3)
+            basis[ks, n] = np.linalg.solve(g, rhs)
+    del d2
+    return basis
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "face_cache")
+    ap.add_argument("--rounds", type=int, default=3, help="refinement rounds (0 = rule-based fields only)")
+    ap.add_argument("--out", type=Path, default=ROOT / "src" / "moodtalk" / "data" / "face_model.npz")
+    args = ap.parse_args()
+    clips = tracked_clips(args.data, args.cache)
+    canonical, mirror = canonical_mesh(clips)
+    basis0 = build_procedural_basis(canonical).astype(np.float64)
+    pose_free = []
+    for pts in clips.values():
+        rot, scale, trans = estimate_pose(pts, canonical)
+        pose_free.append(to_canonical(pts, rot, scale, trans))
+    basis = refine_basis(basis0, pose_free, canonical, args.rounds)
+    model = FaceModel(canonical.astype(np.float32), basis.astype(np.float32), BLENDSHAPE_NAMES, mirror)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(str(args.out))
+    print(f"wrote {args.out} from {len(clips)} clips", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Synthetic and real audio for the speech-analysis tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from audio_signals import BILABIAL_SENTENCE, SHARED_DATA, read_track
+
+from moodtalk.types import AudioTrack
+
+
+@pytest.fixture(scope="session")
+def espeak_speech(tmp_path_factory: pytest.TempPathFactory) -> AudioTrack:
+    """The bilabial sentence spoken by espeak-ng (skips when espeak-ng is not installed)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng is not on PATH")
+    path = tmp_path_factory.mktemp("espeak") / "peter.wav"
+    subprocess.run([exe, "-w", str(path), BILABIAL_SENTENCE], check=True, capture_output=True)
+    return read_track(path)
+
+
+@pytest.fixture(scope="session")
+def real_speech() -> AudioTrack:
+    """A real English clip from the shared data (skips when absent)."""
+    path = SHARED_DATA / "speech" / "real3dportrait__Obama_5s.wav"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return read_track(path)
