@@ -7,9 +7,8 @@
 2. Canonical mesh: generalised Procrustes analysis of each clip's calmest frames (mouth
    opening in the clip's lowest 30 %), every clip weighted equally, mirrored and averaged
    with itself to be exactly symmetric, then centred, made frontal and scaled to IOD 1.
-3. Blendshapes: the anatomical rules of ``moodtalk.face.basis`` on that mesh, then refined on
-   the tracked frames by alternating least squares (weights with the current basis, then each
-   field's displacements restricted to where the rule put it, pulled towards the rule).
+3. Blendshapes: the anatomical rules of ``moodtalk.face.basis`` on that mesh; jawOpen is then
+   replaced by the displacement measured per unit of lip gap on the real talking frames.
 4. Write src/moodtalk/data/face_model.npz.
 """
 
@@ -24,7 +23,6 @@ import numpy as np
 from moodtalk.face import landmarks as lm
 from moodtalk.face.basis import build_procedural_basis
 from moodtalk.face.model import FaceModel, estimate_pose, to_canonical
-from moodtalk.face.solver import SolverConfig, coordinate_weights, fit_identity, reconstruct, residual
 from moodtalk.face.tracker import track_frames
 from moodtalk.geometry import similarity_procrustes
 from moodtalk.types import BLENDSHAPE_NAMES
@@ -33,6 +31,7 @@ from moodtalk.video import iter_frames
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO_DIRS = ("emotion_video", "talking_video")
 MAX_FRAMES = 750  # 30 s per clip is plenty for a mean shape
+JAW_OPEN_GAP = 0.55  # inner-lip gap (eye distances) of a wide-open mouth, jawOpen = 1
 
 
 def tracked_clips(data: Path, cache: Path) -> dict[str, np.ndarray]:
@@ -43,6 +42,7 @@ def tracked_clips(data: Path, cache: Path) -> dict[str, np.ndarray]:
         for path in sorted((data / folder).iterdir()):
             out = cache / f"{path.name}.npz"
             if not out.exists():
+
                 def chunks(p=path):  # noqa: ANN202
                     n = 0
                     for chunk in iter_frames(p, fps=None, max_size=720):
@@ -50,6 +50,7 @@ def tracked_clips(data: Path, cache: Path) -> dict[str, np.ndarray]:
                         n += len(chunk)
                         if n >= MAX_FRAMES:
                             return
+
                 track, _ = track_frames(chunks())
                 np.savez_compressed(out, points=track.points, valid=track.valid, fps=track.fps)
                 print(f"tracked {path.name}: {len(track)} frames", file=sys.stderr)
@@ -98,54 +99,42 @@ def canonical_mesh(clips: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return mean, mirror
 
 
-def refine_basis(basis0: np.ndarray, clips: list[np.ndarray], canonical: np.ndarray, rounds: int) -> np.ndarray:
-    """Alternating least squares on real frames; each field stays where its rule put it."""
-    cfg = SolverConfig()
-    d2 = coordinate_weights(cfg)  # (478, 3)
-    support = np.linalg.norm(basis0, axis=-1) > 1e-3  # (K, 478)
-    pull = 0.5  # strength of the pull towards the rule-based field
-    basis = basis0.copy()
-    for r in range(rounds):
-        ws, res = [], []
-        for x in clips:
-            neutral, w = fit_identity(x, canonical, basis, cfg)
-            ws.append(w.astype(np.float64))
-            res.append(x - neutral)
-        w_all = np.concatenate(ws)  # (F, K)
-        r_all = np.concatenate(res)  # (F, 478, 3)
-        print(f"round {r}: median residual {np.median(residual(r_all, reconstruct(w_all, 0 * canonical, basis))):.4f}",
-              file=sys.stderr)  # fmt: skip
-        # Per point and coordinate: solve the small least-squares problem over the shapes that
-        # may move that point, regularised towards the rule-based displacement.
-        gram = w_all.T @ w_all  # (K, K)
-        corr = np.einsum("fk,fnd->knd", w_all, r_all)  # (K, 478, 3)
-        scale = len(w_all) * pull * 0.01
-        for n in range(basis.shape[1]):
-            ks = np.flatnonzero(support[:, n])
-            if len(ks) == 0:
-                continue
-            g = gram[np.ix_(ks, ks)] + scale * np.eye(len(ks))
-            rhs = corr[ks, n] + scale * basis0[ks, n]  # (k, 3)
-            basis[ks, n] = np.linalg.solve(g, rhs)
-    del d2
-    return basis
+def jaw_from_speech(basis: np.ndarray, clips: list[np.ndarray]) -> np.ndarray:
+    """jawOpen field measured on real talking faces.
+
+    The rule-based jaw rotation moves the chin about twice as far as real speakers do per
+    unit of lip gap, so the solver used to explain speech with lip shapes instead. Here the
+    field is the least-squares regression of each point's pose-free displacement on the
+    measured inner-lip gap over all clips (each clip centred), kept inside the jaw's region
+    and scaled so weight 1 opens the lips by ``JAW_OPEN_GAP`` eye distances.
+    """
+    num = np.zeros(basis.shape[1:])
+    den = 0.0
+    for x in clips:
+        gap = lm.mouth_opening(x)
+        num += np.einsum("t,tnd->nd", gap - gap.mean(), x - x.mean(0))
+        den += float((gap - gap.mean()) @ (gap - gap.mean()))
+    jaw = BLENDSHAPE_NAMES.index("jawOpen")
+    field = num / den * JAW_OPEN_GAP
+    field[np.linalg.norm(basis[jaw], axis=-1) <= 1e-3] = 0.0
+    out = basis.copy()
+    out[jaw] = field
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "face_cache")
-    ap.add_argument("--rounds", type=int, default=3, help="refinement rounds (0 = rule-based fields only)")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "moodtalk" / "data" / "face_model.npz")
     args = ap.parse_args()
     clips = tracked_clips(args.data, args.cache)
     canonical, mirror = canonical_mesh(clips)
-    basis0 = build_procedural_basis(canonical).astype(np.float64)
     pose_free = []
     for pts in clips.values():
         rot, scale, trans = estimate_pose(pts, canonical)
         pose_free.append(to_canonical(pts, rot, scale, trans))
-    basis = refine_basis(basis0, pose_free, canonical, args.rounds)
+    basis = jaw_from_speech(build_procedural_basis(canonical).astype(np.float64), pose_free)
     model = FaceModel(canonical.astype(np.float32), basis.astype(np.float32), BLENDSHAPE_NAMES, mirror)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(str(args.out))

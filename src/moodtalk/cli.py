@@ -1,3 +1,141 @@
-def main() -> int:
-    print("moodtalk 0.1.0")
+"""The ``moodtalk`` command line: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from moodtalk import __version__
+from moodtalk.errors import InputError
+
+DESCRIPTION = """\
+moodtalk turns speech into an emotional talking-head video on an ordinary CPU, with nothing
+downloaded. Every stage speaks one language: per-frame ARKit-style blendshape weights
+(jawOpen, mouthSmileLeft, browInnerUp, ...) plus head pose.
+"""
+
+ANALYZE_EPILOG = """\
+Writes into OUTDIR:
+  NAME.csv   time (s), one column per blendshape (ARKit names, 0..1), then headYaw, headPitch,
+             headRoll (degrees), headX, headY (face centre as a fraction of the frame width /
+             height) and headScale (eye distance in pixels / frame width)
+  NAME.json  the same numbers plus fps, names, per-frame face_found and residual (solver error
+             in eye distances), and notes (several faces, frames without a face)
+  NAME.png   a plot of the main curves over time (unless --no-plot)
+
+examples:
+  moodtalk analyze talk.mp4 -o out/
+  moodtalk analyze portrait.jpg -o out/
+  moodtalk analyze happy.mp4 --neutral neutral.mp4 -o out/   # weights relative to the same person's neutral
+"""
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="measure blendshape weights and head pose of a face image or video",
+        description="Track the face (MediaPipe FaceMesh, 478 points), remove head pose, and solve per-frame "
+        "blendshape weights on moodtalk's expression space.",
+        epilog=ANALYZE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", type=Path, help="image (png, jpg, webp, ...) or video (mp4, mov, mkv, webm, flv, avi)")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="output folder (created if missing)")
+    p.add_argument(
+        "--fps", type=float, default=25.0, help="analysis frame rate; video is resampled to it (default: 25)"
+    )
+    p.add_argument(
+        "--max-size",
+        type=int,
+        default=720,
+        help="downscale frames so the longer side is at most this many pixels (default: 720)",
+    )
+    p.add_argument(
+        "--neutral",
+        type=Path,
+        default=None,
+        metavar="MEDIA",
+        help="image or video of the same person looking neutral; weights are measured from it "
+        "(default: estimated from the input's calmest frames)",
+    )
+    p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot (default: write it)")
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from moodtalk.pipeline import analyze
+
+    if args.fps <= 0 or args.fps > 240:
+        raise InputError(None, f"--fps must be in (0, 240], got {args.fps}")
+    result = analyze(args.input, args.out, fps=args.fps, max_size=args.max_size, neutral_from=args.neutral,
+                     plot=not args.no_plot)  # fmt: skip
+    a = result.analysis
+    for note in a.notes:
+        print(f"moodtalk: warning: {args.input}: {note}", file=sys.stderr)
+    n = len(a.blendshapes)
+    print(f"{args.input}: {n} frames at {a.blendshapes.fps:g} fps, face in {int(a.landmarks.valid.sum())}, "
+          f"median residual {100 * float(np.median(a.residual[a.landmarks.valid])):.2f}% of eye distance")  # fmt: skip
+    for f in result.files:
+        print(f"wrote {f}")
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moodtalk", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("version", help="print the version and the versions of the main components")
+    _add_analyze(sub)
+    return parser
+
+
+def _run_version() -> int:
+    from importlib.metadata import version
+
+    parts = [f"moodtalk {__version__}"]
+    for dist in ("mediapipe", "torch", "numpy", "av", "pocketsphinx"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except Exception:  # noqa: BLE001 - a missing component is reported, not fatal
+            parts.append(f"{dist} missing")
+    print(", ".join(parts))
+    return 0
+
+
+def _silence_native_logs() -> None:
+    """Send C++ log lines (TFLite, absl: MediaPipe prints them from its threads straight to
+    file descriptor 2) to /dev/null, while Python's own stderr (errors, warnings, progress
+    bars) keeps writing to the terminal through a duplicate of the original descriptor."""
+    sys.stderr.flush()
+    original = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(original, "w", buffering=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if argv is None:  # a real command line, not a test calling main() in-process
+        _silence_native_logs()
+    try:
+        if args.command == "version":
+            return _run_version()
+        if args.command == "analyze":
+            return _run_analyze(args)
+        parser.print_help()
+        return 2
+    except InputError as e:
+        print(f"moodtalk: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("moodtalk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

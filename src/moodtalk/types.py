@@ -146,8 +146,12 @@ class LandmarkTrack:
     def __post_init__(self) -> None:
         _check_fps(self.fps)
         p = self.points
-        _check(p.ndim == 3 and p.shape[1:] == (N_LANDMARKS, 3), f"LandmarkTrack.points must be (T, 478, 3), got {p.shape}")
-        _check(self.valid.shape == (p.shape[0],), f"LandmarkTrack.valid must be ({p.shape[0]},), got {self.valid.shape}")
+        _check(
+            p.ndim == 3 and p.shape[1:] == (N_LANDMARKS, 3), f"LandmarkTrack.points must be (T, 478, 3), got {p.shape}"
+        )
+        _check(
+            self.valid.shape == (p.shape[0],), f"LandmarkTrack.valid must be ({p.shape[0]},), got {self.valid.shape}"
+        )
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
@@ -172,7 +176,9 @@ class PoseTrack:
         _check_fps(self.fps)
         t = self.rotation.shape[0]
         _check(self.rotation.shape == (t, 3, 3), f"PoseTrack.rotation must be (T, 3, 3), got {self.rotation.shape}")
-        _check(self.translation.shape == (t, 3), f"PoseTrack.translation must be ({t}, 3), got {self.translation.shape}")
+        _check(
+            self.translation.shape == (t, 3), f"PoseTrack.translation must be ({t}, 3), got {self.translation.shape}"
+        )
         _check(self.scale.shape == (t,), f"PoseTrack.scale must be ({t},), got {self.scale.shape}")
 
     def __len__(self) -> int:
@@ -303,7 +309,7 @@ class MotionTrack:
     blendshapes: BlendshapeTrack
     """(T, K) expression weights (mouth, jaw, brows, blinks, gaze via eyeLook*)."""
     head_rotation: np.ndarray
-    """(T, 3) float32 yaw, pitch, roll in degrees (yaw + = subject turns to their left, pitch + = chin down, roll + = head tilts clockwise in the image)."""
+    """(T, 3) float32 yaw, pitch, roll in degrees, as in ``geometry.euler_to_matrix``."""
     head_translation: np.ndarray
     """(T, 3) float32 offset in canonical IOD units (x right, y down, z away)."""
 

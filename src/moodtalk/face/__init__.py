@@ -1,0 +1,106 @@
+"""Face stage: frames → landmarks, head pose, pose-free face and blendshape weights.
+
+Public entry point: :func:`analyze_face`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from moodtalk.errors import InputError
+from moodtalk.face.model import FaceModel, default_model, estimate_pose, to_canonical
+from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residual, solve_weights
+from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
+from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, PoseTrack
+
+__all__ = ["FaceConfig", "analyze_face"]
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Settings of the face stage."""
+
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    """MediaPipe tracking and smoothing."""
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    """Blendshape solver."""
+
+
+def _fill_gaps(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Linear interpolation over frames where ``valid`` is False (held at the ends); (T, ...) → (T, ...)."""
+    if valid.all():
+        return values
+    t = np.arange(len(values))
+    flat = values.reshape(len(values), -1)
+    out = np.empty_like(flat)
+    for j in range(flat.shape[1]):
+        out[:, j] = np.interp(t, t[valid], flat[valid, j])
+    return out.reshape(values.shape)
+
+
+def analyze_face(
+    chunks: Iterable[Frames],
+    *,
+    static: bool = False,
+    neutral: np.ndarray | None = None,
+    config: FaceConfig = FaceConfig(),
+    model: FaceModel | None = None,
+    source: str | None = None,
+) -> FaceAnalysis:
+    """Track the largest face and solve its expression per frame.
+
+    Args:
+        chunks: Frames in time order, in chunks (a photo is one chunk of one frame).
+        static: frames are unrelated photos (no tracking or smoothing between them).
+        neutral: (478, 3) the person's neutral face in canonical units, when known (e.g. from
+            a neutral clip of the same person); otherwise it is estimated from these frames.
+        config: stage settings.
+        model: face model; the packaged one by default.
+        source: file name for messages.
+
+    Returns:
+        FaceAnalysis. Frames without a face are interpolated from their neighbours and listed
+        in ``notes``.
+
+    Raises:
+        InputError: no face in any frame, or no frames.
+    """
+    model = model or default_model()
+    track, most_faces = track_frames(chunks, static=static, cfg=config.tracker)
+    if len(track) == 0:
+        raise InputError(source, "has no frames")
+    valid = track.valid
+    if not valid.any():
+        raise InputError(source, f"no face found in any of its {len(track)} frame(s)")
+    notes = []
+    if most_faces > 1:
+        notes.append(f"{most_faces} faces seen; using the largest one")
+    for first, last in untracked_ranges(valid):
+        fps = track.fps
+        notes.append(f"no face in frames {first}-{last} ({first / fps:.2f}-{(last + 1) / fps:.2f} s); interpolated")
+    pts = track.points[valid].astype(np.float64)
+    rotation, scale, translation = estimate_pose(pts, model.canonical)
+    canon = to_canonical(pts, rotation, scale, translation)
+    if neutral is None:
+        neutral, weights = fit_identity(canon, model.canonical, model.basis, model.names, config.solver)
+    else:
+        weights = solve_weights(canon, neutral, model.basis, config.solver)
+    err = residual(canon, reconstruct(weights, neutral, model.basis))
+
+    def full(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(track),) + values.shape[1:], dtype=np.float64)
+        out[valid] = values
+        return _fill_gaps(out, valid)
+
+    rot_full = full(rotation)
+    u, _, vt = np.linalg.svd(rot_full)  # re-orthonormalise interpolated rotations
+    rot_full = u @ vt
+    pose = PoseTrack(rotation=rot_full.astype(np.float32), translation=full(translation).astype(np.float32),
+                     scale=full(scale).astype(np.float32), image_size=track.image_size, fps=track.fps)  # fmt: skip
+    blend = BlendshapeTrack(np.clip(full(weights), 0, 1).astype(np.float32), model.names, track.fps)
+    return FaceAnalysis(landmarks=track, pose=pose, canonical_points=full(canon).astype(np.float32),
+                        identity=np.asarray(neutral, np.float32), blendshapes=blend,
+                        residual=full(err).astype(np.float32), notes=tuple(notes))  # fmt: skip

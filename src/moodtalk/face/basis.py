@@ -115,12 +115,20 @@ def _corner_pull(f: _Face, which: str, direction: np.ndarray, sigma: float = 0.2
     return np.outer(fall, direction)
 
 
-def _lip_move(f: _Face, lip: np.ndarray, direction: np.ndarray, side: np.ndarray | None = None) -> np.ndarray:
-    """Move one lip (mask) with a soft skin border; ``side`` restricts it to one half."""
+def _lip_move(
+    f: _Face, lip: np.ndarray, direction: np.ndarray, side: np.ndarray | None = None, inner: float = 1.0
+) -> np.ndarray:
+    """Move one lip (mask) with a soft skin border; ``side`` restricts it to one half.
+
+    ``inner`` scales the motion of the inner lip contour: shapes that curl or lift the lip
+    body move it less than the outer edge, so the gap between the lips stays the jaw's job.
+    """
     # Skin near that lip follows at 60 %: the skin between lip and nose or chin.
     lip_pts = f.p[lip > 0]
     d = np.min(np.linalg.norm(f.p[:, None] - lip_pts[None], axis=-1), axis=1)
     zone = np.maximum(lip, 0.6 * np.exp(-(d**2) / (2 * 0.06**2)))
+    inner_ids = [i for i in lm.LIPS_UPPER_INNER + lm.LIPS_LOWER_INNER if lip[i] > 0]
+    zone[inner_ids] *= inner
     if side is not None:
         zone = zone * side
     return np.outer(zone, direction)
@@ -223,8 +231,8 @@ def build_procedural_basis(canon: np.ndarray) -> np.ndarray:
         shapes[f"mouthPress{side}"] = _lip_move(f, f.upper_lip, down * 0.03, f.side(side)) + _lip_move(
             f, f.lower_lip, up * 0.03 + back * 0.02, f.side(side)
         )
-        shapes[f"mouthLowerDown{side}"] = _lip_move(f, f.lower_lip, down * LIP_RAISE, f.side(side))
-        shapes[f"mouthUpperUp{side}"] = _lip_move(f, f.upper_lip, up * LIP_RAISE, f.side(side))
+        shapes[f"mouthLowerDown{side}"] = _lip_move(f, f.lower_lip, down * LIP_RAISE, f.side(side), inner=0.3)
+        shapes[f"mouthUpperUp{side}"] = _lip_move(f, f.upper_lip, up * LIP_RAISE, f.side(side), inner=0.3)
         inner = _brow(f, side, "inner")
         outer = _brow(f, side, "outer")
         shapes[f"browDown{side}"] = np.outer(inner + 0.6 * outer, BROW_LOWER * (down - 0.35 * o * ex))
@@ -252,7 +260,10 @@ def build_procedural_basis(canon: np.ndarray) -> np.ndarray:
     pull_in = (f.lip_zone * np.abs(f.p[:, 0] - mc[0]) / 0.4)[:, None] * towards * 0.12
     shapes["mouthPucker"] = lips_fwd + pull_in
     shapes["mouthFunnel"] = (
-        0.7 * lips_fwd + 0.6 * pull_in + _lip_move(f, f.upper_lip, up * 0.04) + _lip_move(f, f.lower_lip, down * 0.05)
+        0.7 * lips_fwd
+        + 0.6 * pull_in
+        + _lip_move(f, f.upper_lip, up * 0.04, inner=0.3)
+        + _lip_move(f, f.lower_lip, down * 0.05, inner=0.3)
     )
     shapes["mouthLeft"] = np.outer(f.lip_zone, ex * 0.12)
     shapes["mouthRight"] = np.outer(f.lip_zone, -ex * 0.12)

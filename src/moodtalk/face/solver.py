@@ -24,15 +24,15 @@ from moodtalk.types import N_LANDMARKS
 class SolverConfig:
     """Blendshape solver settings."""
 
-    temporal: float = 0.05
+    temporal: float = 0.1
     """λ: pull towards the neighbouring frames' weights (0 = frames independent)."""
-    ridge: float = 1e-3
+    ridge: float = 1e-2
     """μ: keeps weights of shapes the data cannot tell apart small."""
-    sparsity: float = 2e-4
+    sparsity: float = 3e-3
     """ν: a small cost per unit of weight, so no shape is used without need."""
     depth_weight: float = 0.5
     """Weight of the z coordinate relative to x and y."""
-    feature_weight: float = 3.0
+    feature_weight: float = 6.0
     """Weight of lip, lid, iris and brow points relative to the rest of the face."""
     iterations: int = 400
     """Projected-gradient iterations."""
@@ -105,25 +105,43 @@ def residual(targets: np.ndarray, fitted: np.ndarray) -> np.ndarray:
     return np.linalg.norm(targets - fitted, axis=-1).mean(-1)
 
 
-def fit_identity(
-    targets: np.ndarray, canonical: np.ndarray, basis: np.ndarray, cfg: SolverConfig = SolverConfig()
-) -> tuple[np.ndarray, np.ndarray]:
-    """The person's neutral face and weights, solved together.
+# Shapes a person may hold for a whole clip (an emotion, an open jaw, closed eyes): they stay
+# in the weights. The others (lip thickness, jaw shift, mouth width at rest) are as much
+# anatomy as expression, so a clip's calm frames lend them to the person's neutral face.
+HELD_EXPRESSION_PREFIXES = ("brow", "cheek", "eye", "nose", "mouthSmile", "mouthFrown", "mouthDimple",
+                            "mouthStretch", "jawOpen")  # fmt: skip
+CALM_QUANTILE = 0.3
+"""Frames whose mouth opening is in this lowest fraction of the clip count as calm."""
 
-    The neutral face is the canonical face plus the mean of what the blendshapes cannot
-    explain: a person's own shape (a wider nose, fuller lips) goes there, while expression
-    the basis can explain stays in the weights.
+
+def fit_identity(
+    targets: np.ndarray, canonical: np.ndarray, basis: np.ndarray, names: tuple[str, ...],
+    cfg: SolverConfig = SolverConfig(),
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The person's neutral face and the weights, solved together.
+
+    1. Calm face: the mean of the frames with the least mouth opening.
+    2. Its weights on the held-expression shapes are expression; the rest of its difference
+       from the canonical face is the person's own shape.
+    3. Solve all frames against that neutral; then move the mean residual (what no shape
+       can explain: a longer nose, fuller lips) into the neutral and solve again.
 
     Args:
         targets: (T, 478, 3) pose-free landmarks of one person.
         canonical: (478, 3) canonical face.
         basis: (K, 478, 3).
+        names: K blendshape names of the basis.
         cfg: solver settings.
 
     Returns:
         neutral (478, 3) float32 and weights (T, K) float32.
     """
-    weights = solve_weights(targets, canonical, basis, cfg)
-    neutral = canonical + np.mean(targets - reconstruct(weights, canonical, basis), axis=0)
+    opening = lm.mouth_opening(targets)
+    calm = targets[opening <= np.quantile(opening, CALM_QUANTILE)].mean(0)
+    held = np.array([n.startswith(HELD_EXPRESSION_PREFIXES) for n in names])
+    calm_weights = solve_weights(calm[None], canonical, basis, cfg)[0] * held
+    neutral = calm - np.einsum("k,knd->nd", calm_weights, basis)
+    weights = solve_weights(targets, neutral, basis, cfg)
+    neutral = neutral + np.mean(targets - reconstruct(weights, neutral, basis), axis=0)
     weights = solve_weights(targets, neutral, basis, cfg)
     return neutral.astype(np.float32), weights

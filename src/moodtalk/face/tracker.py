@@ -32,7 +32,7 @@ class TrackerConfig:
 
 
 def _face_mesh(static: bool, cfg: TrackerConfig):  # noqa: ANN202 - mediapipe has no type stubs
-    os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging is chatty
+    os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
     return mp.solutions.face_mesh.FaceMesh(

@@ -1,0 +1,77 @@
+"""``speech_motion``: speech features (+ phones) → per-frame mouth and jaw blendshapes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moodtalk.motion.acoustic import acoustic_mouth
+from moodtalk.motion.coarticulation import blend_visemes, closure_frames
+from moodtalk.motion.config import MotionConfig
+from moodtalk.motion.signal import loudness_factor, speech_gate
+from moodtalk.motion.targets import MOUTH_INDEX, OPENING_SHAPES, VISEMES, shape_mask, target_matrix
+from moodtalk.types import BLENDSHAPE_NAMES, BlendshapeTrack, PhoneTimeline, SpeechFeatures
+
+DEFAULT_CONFIG = MotionConfig()
+"""Settings used when none are given."""
+SILENT_GATE = 0.05
+"""Speech-gate value below which a frame counts as silence (no closure pose is forced there)."""
+
+
+def choose_path(phones: PhoneTimeline | None, config: MotionConfig) -> str:
+    """The path "auto" resolves to: "phonemes" or "acoustic"."""
+    if config.path != "auto":
+        if config.path == "phonemes" and phones is None:
+            return "acoustic"  # nothing to drive the phoneme path
+        return config.path
+    usable = phones is not None and len(phones.segments) > 0 and phones.confidence >= config.min_phone_confidence
+    return "phonemes" if usable else "acoustic"
+
+
+def speech_motion(
+    features: SpeechFeatures, phones: PhoneTimeline | None, config: MotionConfig = DEFAULT_CONFIG
+) -> BlendshapeTrack:
+    """Mouth and jaw motion of neutral speech.
+
+    Args:
+        features: speech descriptors at the output frame rate (T frames).
+        phones: recognised or aligned phones with viseme names, or None (acoustic path).
+        config: which path, coarticulation, loudness and smoothing settings.
+
+    Returns:
+        (T, 51) float32 weights in [0, 1] over ``BLENDSHAPE_NAMES`` at ``features.fps``; only the mouth
+        shapes (``MOUTH_SHAPES``) are ever nonzero, and all of them are 0 in silence.
+
+    Raises:
+        ValueError: ``config.path`` is not one of "auto", "phonemes", "acoustic".
+    """
+    if config.path not in ("auto", "phonemes", "acoustic"):
+        raise ValueError(f"MotionConfig.path must be 'auto', 'phonemes' or 'acoustic', got {config.path!r}")
+    fps = float(features.fps)
+    n = len(features)
+    speech = np.asarray(features.speech, dtype=bool)
+    closure_target = target_matrix()[VISEMES.index("PP")]
+    opening = shape_mask(OPENING_SHAPES)
+
+    if choose_path(phones, config) == "phonemes":
+        assert phones is not None
+        mouth = blend_visemes(phones, n, fps, config)
+        # Jaw follows loudness: a shouted vowel opens wider than a murmured one (PP stays closed: its
+        # mouthClose scales with its jawOpen).
+        gain = loudness_factor(
+            features.rms, speech, fps, config.loudness_base, config.loudness_slope,
+            config.loudness_range_db, config.loudness_smooth_s,
+        )  # fmt: skip
+        mouth[:, opening] *= gain[:, None]
+        closed = closure_frames(phones, n, fps, config.lead_s)
+    else:
+        mouth, closed = acoustic_mouth(features, config)
+    mouth[:, opening] *= config.jaw_gain
+    gate = speech_gate(speech, config.silence_release_s, fps)
+    mouth *= gate[:, None]
+    # Hard override: the lips meet at every closure centre, whatever the neighbours pulled towards
+    # (outside speech the relaxed mouth is already closed, and silence stays exactly neutral).
+    mouth[closed & (gate > SILENT_GATE)] = closure_target
+    mouth = np.clip(np.nan_to_num(mouth, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
+    weights = np.zeros((n, len(BLENDSHAPE_NAMES)), dtype=np.float32)
+    weights[:, MOUTH_INDEX] = mouth
+    return BlendshapeTrack(weights=weights, names=BLENDSHAPE_NAMES, fps=fps)

@@ -1,0 +1,197 @@
+"""Appearance step for the mouth: a procedural inner mouth painted where the lips part.
+
+A warp can only stretch the closed lip line of the portrait into the gap; this paints what a
+viewer expects instead: a dark cavity that is darkest at the back, an upper teeth band hanging
+from the upper lip (it moves with the head), a hint of lower teeth riding on the lower lip (it
+moves with the jaw), a tongue in the lower middle, and feathered lip edges. Everything is laid
+out in a mouth frame (u along the corner-to-corner axis, v across it) so head roll is handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from moodtalk.face.landmarks import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
+
+INNER_POLYGON = np.array(LIPS_UPPER_INNER + LIPS_LOWER_INNER[::-1][1:-1])
+"""Inner-lip polygon: upper inner lip corner to corner, then the lower inner lip back (corners once)."""
+UPPER_TEETH_HEIGHT = 0.16
+"""Visible upper-incisor height as a fraction of the inner mouth width (crown ~10 mm of ~55 mm)."""
+LOWER_TEETH_HEIGHT = 0.07
+"""Visible lower-teeth height, same unit; the lower lip hides most of them."""
+UPPER_TEETH_MAX_GAP_SHARE = 0.7
+"""Upper teeth never take more than this share of the local lip gap, so the cavity still shows."""
+LOWER_TEETH_MAX_GAP_SHARE = 0.2
+"""Same for the lower teeth."""
+TEETH_SPAN = 0.78
+"""Teeth shown over |2u - 1| < this: the dental arch turns away from the camera near the corners."""
+TOOTH_WIDTH = 0.105
+"""Width of one front tooth in mouth widths; separations are drawn at this period from the centre."""
+TONGUE_HALF_WIDTH = 0.3
+"""Tongue half width (u units) and its vertical extent in the relative gap coordinate below."""
+TONGUE_HALF_HEIGHT = 0.55
+CAVITY_DEPTH_DARKENING = 0.65
+"""How much darker the back of the cavity is than the cavity near the lips."""
+OPEN_RAMP = 0.015
+"""Fill fades in over this much extra opening (in eye distances): short, because what the warp shows
+inside a parted mouth is the portrait's stretched lip line, never better than the painted interior."""
+CROP_MARGIN = 3
+"""Pixels around the lip polygon processed per frame."""
+
+
+@dataclass(frozen=True)
+class MouthStyle:
+    """Colours of the procedural inner mouth, measured on the portrait (float RGB, 0..255)."""
+
+    teeth: np.ndarray
+    """(3,) teeth colour (the portrait's own teeth if visible, else off-white lit like the skin)."""
+    cavity: np.ndarray
+    """(3,) colour of the mouth cavity near the lips."""
+    tongue: np.ndarray
+    """(3,) tongue colour."""
+    lip: np.ndarray
+    """(3,) lip colour of the portrait."""
+    feather: float
+    """Gaussian sigma in pixels of the lip edge."""
+
+
+def _sample(image: np.ndarray, pts: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Median RGB of small patches around points: (K, 2) pixels -> (3,) float."""
+    h, w = image.shape[:2]
+    patches = []
+    for x, y in np.round(pts).astype(int):
+        x0, x1 = np.clip([x - radius, x + radius + 1], 0, w)
+        y0, y1 = np.clip([y - radius, y + radius + 1], 0, h)
+        if x1 > x0 and y1 > y0:
+            patches.append(image[y0:y1, x0:x1].reshape(-1, 3))
+    return np.median(np.concatenate(patches), 0).astype(np.float32)
+
+
+def measure_style(image: np.ndarray, pts: np.ndarray, skin: np.ndarray, mouth_open: bool, feather: float) -> MouthStyle:
+    """Colours for the inner mouth of this portrait.
+
+    Args:
+        image: (H, W, 3) uint8 RGB portrait.
+        pts: (478, 2) landmarks in pixels.
+        skin: (3,) float mean skin colour.
+        mouth_open: whether the portrait shows its own mouth interior.
+        feather: lip-edge blur sigma in pixels.
+    """
+    upper = 0.5 * (pts[list(LIPS_UPPER_OUTER)] + pts[list(LIPS_UPPER_INNER)])
+    lower = 0.5 * (pts[list(LIPS_LOWER_OUTER)] + pts[list(LIPS_LOWER_INNER)])
+    lip = _sample(image, np.concatenate([upper[2:-2], lower[2:-2]]), radius=1)
+    lum = float(skin.mean())
+    light = np.clip(lum / 185.0, 0.5, 0.92)  # teeth in the shade of the lips: never paper white
+    tint = skin / max(skin.mean(), 1.0)
+    teeth = np.array([238.0, 233.0, 222.0]) * light * (0.85 + 0.15 * tint)
+    if mouth_open:
+        # Reuse the portrait's own teeth: the brightest pixels inside its inner-lip polygon.
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(pts[INNER_POLYGON]).astype(np.int32)], 1)
+        inside = image[mask > 0].astype(np.float32)
+        if len(inside) >= 20:
+            bright = inside[inside.mean(1) >= np.quantile(inside.mean(1), 0.8)]
+            if bright.mean() > 0.6 * lum:
+                teeth = np.median(bright, 0)
+    cavity = lip * 0.22
+    tongue = lip * np.array([0.85, 0.6, 0.6]) + np.array([20.0, 0.0, 0.0])
+    return MouthStyle(
+        teeth=np.clip(teeth, 0, 255).astype(np.float32),
+        cavity=cavity.astype(np.float32),
+        tongue=np.clip(tongue, 0, 255).astype(np.float32),
+        lip=lip,
+        feather=feather,
+    )
+
+
+def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: float) -> None:
+    """Paint the inner mouth into ``frame`` in place.
+
+    Args:
+        frame: (H, W, 3) uint8 RGB warped frame.
+        pts: (478, 2) target landmarks in pixels.
+        style: colours from :func:`measure_style`.
+        strength: 0..1 opacity of the fill (0 = nothing painted).
+    """
+    if strength <= 0.0:
+        return
+    h, w = frame.shape[:2]
+    poly = pts[INNER_POLYGON].astype(np.float32)
+    x0, y0 = np.floor(poly.min(0)).astype(int) - CROP_MARGIN
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + CROP_MARGIN + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    # Anti-aliased polygon at 1/16 px precision, then feathered.
+    shift = 4
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [np.round((poly - [x0, y0]) * (1 << shift)).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    alpha = mask.astype(np.float32) * (strength / 255.0)
+    if style.feather > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), style.feather)
+    if alpha.max() <= 0.0:
+        return
+
+    # Mouth frame: u from the right corner (0) to the left corner (1), v across, in mouth widths.
+    upper, lower = pts[list(LIPS_UPPER_INNER)], pts[list(LIPS_LOWER_INNER)]
+    origin, axis = upper[0], upper[-1] - upper[0]
+    width = float(np.hypot(*axis))
+    if width < 2.0:
+        return
+    ax = axis / width
+    nrm = np.array([-ax[1], ax[0]])
+
+    def local(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = p - origin
+        return (d @ ax) / width, (d @ nrm) / width
+
+    uu_up, vv_up = local(upper)
+    uu_lo, vv_lo = local(lower)
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    dx, dy = gx - origin[0], gy - origin[1]
+    u = (dx * ax[0] + dy * ax[1]) / width
+    v = (dx * nrm[0] + dy * nrm[1]) / width
+    o_up, o_lo = np.argsort(uu_up), np.argsort(uu_lo)
+    v_up = np.interp(u, uu_up[o_up], vv_up[o_up])
+    v_lo = np.interp(u, uu_lo[o_lo], vv_lo[o_lo])
+    gap = np.maximum(v_lo - v_up, 1e-3)
+    t = np.clip((v - v_up) / gap, 0.0, 1.0)  # 0 at the upper lip, 1 at the lower lip
+    side = np.clip(2.0 * u - 1.0, -1.0, 1.0)  # -1 right corner, +1 left corner
+    du, dl = (v - v_up) * width, (v_lo - v) * width  # pixels from the upper / lower lip
+    gap_px = gap * width
+
+    # Cavity: darkest at the back (centre of the opening), mucosa-tinted near the lips.
+    depth = np.sin(np.pi * t) * (1.0 - side**2)
+    col = style.cavity * (1.0 - CAVITY_DEPTH_DARKENING * depth)[..., None]
+    near_lip = np.exp(-np.minimum(np.abs(du), np.abs(dl)) / 1.5)[..., None]
+    col = col * (1 - 0.5 * near_lip) + (style.lip * 0.45) * (0.5 * near_lip)
+
+    # Tongue: a soft ellipse resting on the lower lip in the middle.
+    e = (side / (2 * TONGUE_HALF_WIDTH)) ** 2 + ((t - 1.0) / TONGUE_HALF_HEIGHT) ** 2
+    a_tongue = (np.clip(1.0 - e, 0.0, 1.0) ** 0.5 * 0.85)[..., None]
+    tongue = style.tongue * (0.55 + 0.45 * t)[..., None]  # lit from the front, shadowed under the teeth
+    col = col * (1 - a_tongue) + tongue * a_tongue
+
+    arch = np.clip(1.0 - (side / TEETH_SPAN) ** 2, 0.0, 1.0)  # teeth recede towards the corners
+    phase = (u - 0.5) / TOOTH_WIDTH
+    separation = np.exp(-(((phase - np.round(phase)) * TOOTH_WIDTH * width) ** 2) / (2 * 0.7**2))
+    shade = (0.45 + 0.55 * arch) * (1.0 - 0.18 * separation)
+
+    # Lower teeth hint, carried by the lower lip (jaw).
+    h_lo = np.minimum(LOWER_TEETH_HEIGHT * width * arch, LOWER_TEETH_MAX_GAP_SHARE * gap_px)
+    a_lo = (np.clip(h_lo - dl + 0.5, 0.0, 1.0) * (arch > 0) * 0.8)[..., None]
+    col = col * (1 - a_lo) + (style.teeth * 0.62 * shade[..., None]) * a_lo
+
+    # Upper teeth, hanging from the upper lip (head), slightly darker at the biting edge.
+    h_up = np.minimum(UPPER_TEETH_HEIGHT * width * np.sqrt(arch), UPPER_TEETH_MAX_GAP_SHARE * gap_px)
+    a_up = np.clip(h_up - du + 0.5, 0.0, 1.0) * (arch > 0)
+    edge = np.clip(du / np.maximum(h_up, 1e-3), 0.0, 1.0) ** 3
+    teeth = style.teeth * (shade * (1.0 - 0.2 * edge))[..., None]
+    col = col * (1 - a_up[..., None]) + teeth * a_up[..., None]
+
+    crop = frame[y0:y1, x0:x1].astype(np.float32)
+    a = alpha[..., None]
+    frame[y0:y1, x0:x1] = np.clip(crop * (1 - a) + col * a + 0.5, 0, 255).astype(np.uint8)
