@@ -27,8 +27,8 @@ import scipy.ndimage
 
 from moodtalk.audio import speech_features
 from moodtalk.behaviour import behaviour
-from moodtalk.face import landmarks as lm
 from moodtalk.face.model import default_model, estimate_pose
+from moodtalk.geometry import landmarks as lm
 from moodtalk.geometry import matrix_to_euler
 from moodtalk.types import SpeechFeatures
 from moodtalk.video import probe, read_audio

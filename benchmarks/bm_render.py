@@ -28,7 +28,7 @@ def synthetic_face(size: int) -> tuple[np.ndarray, np.ndarray]:
     img = cv2.GaussianBlur(rng.integers(0, 255, (size, size, 3), dtype=np.uint8), (0, 0), 3)
     c = size / 2
     # Landmarks on concentric ellipses; good enough to exercise every code path at the real cost.
-    from moodtalk.face.landmarks import (  # noqa: PLC0415
+    from moodtalk.geometry.landmarks import (  # noqa: PLC0415
         FACE_OVAL,
         LIPS_LOWER_INNER,
         LIPS_LOWER_OUTER,
@@ -79,7 +79,7 @@ def _inputs(size: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray
 
     import cv2
 
-    from moodtalk.face.landmarks import interocular
+    from moodtalk.geometry.landmarks import interocular
 
     img = lm = None
     if Path(args.portrait).exists():

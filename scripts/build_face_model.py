@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from moodtalk.face import landmarks as lm
 from moodtalk.face.basis import build_procedural_basis
 from moodtalk.face.model import FaceModel, estimate_pose, to_canonical
 from moodtalk.face.tracker import track_frames
+from moodtalk.geometry import landmarks as lm
 from moodtalk.geometry import similarity_procrustes
 from moodtalk.types import BLENDSHAPE_NAMES
 from moodtalk.video import iter_frames

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from moodtalk.face.landmarks import (
+from moodtalk.geometry.landmarks import (
     EYE_LEFT_LOWER,
     EYE_LEFT_UPPER,
     EYE_RIGHT_LOWER,

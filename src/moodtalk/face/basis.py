@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from moodtalk.face import landmarks as lm
+from moodtalk.geometry import landmarks as lm
 from moodtalk.types import BLENDSHAPE_NAMES
 
 # Strength of each shape at weight 1.0, in IOD units (or degrees for the jaw).

@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 
-from moodtalk.face import landmarks as lm
+from moodtalk.geometry import landmarks as lm
 from moodtalk.geometry import similarity_procrustes
 from moodtalk.types import N_LANDMARKS
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from moodtalk.face import landmarks as lm
+from moodtalk.geometry import landmarks as lm
 from moodtalk.types import N_LANDMARKS
 
 

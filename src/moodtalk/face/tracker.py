@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from moodtalk.face.landmarks import interocular
 from moodtalk.geometry import one_euro_filter
+from moodtalk.geometry.landmarks import interocular
 from moodtalk.types import N_LANDMARKS, Frames, LandmarkTrack
 
 

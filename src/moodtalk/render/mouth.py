@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from moodtalk.face.landmarks import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
+from moodtalk.geometry.landmarks import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 
 INNER_POLYGON = np.array(LIPS_UPPER_INNER + LIPS_LOWER_INNER[::-1][1:-1])
 """Inner-lip polygon: upper inner lip corner to corner, then the lower inner lip back (corners once)."""

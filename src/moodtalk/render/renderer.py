@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from moodtalk.face.landmarks import (
+from moodtalk.geometry.landmarks import (
     CHEEK_LEFT,
     CHEEK_RIGHT,
     EYE_LEFT_LOWER,
