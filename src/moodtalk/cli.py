@@ -83,12 +83,101 @@ def _run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+ANIMATE_EPILOG = """\
+Writes into OUTDIR:
+  NAME.csv   --format moodtalk: time (s), one column per blendshape (ARKit names, 0..1), then
+             headYaw, headPitch, headRoll (degrees, relative to the portrait's own pose), headX,
+             headY (offsets in eye distances) and headScale (1 = unchanged).
+             --format livelinkface: the columns of Apple's Live Link Face CSV (Timecode,
+             BlendShapeCount, EyeBlinkLeft, ..., TongueOut, HeadYaw/Pitch/Roll and per-eye angles
+             in radians), for tools that import Live Link Face recordings.
+  NAME.json  the same motion plus fps, names, the speech/silence mask and recognised phones
+  NAME.png   with --plot: the curves under the waveform
+
+examples:
+  moodtalk animate speech.wav -o out/
+  moodtalk animate interview.mp4 -o out/ --plot             # a video's own sound track
+  moodtalk animate speech.wav -o out/ --transcript "Peter bought a map"   # force-aligned phones
+  moodtalk animate speech.wav -o out/ --format livelinkface --pose still
+  moodtalk animate speech.wav -o out/ --pose-from talk.mp4  # copy head motion from a real video
+"""
+
+
+def _add_animate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "animate",
+        help="turn speech into per-frame blendshape weights and head pose (no video)",
+        description="Speech → motion: lips and jaw from the speech, head pose, blinks and gaze from a "
+        "stochastic behaviour model tied to the speech rhythm, idle motion in silences.",
+        epilog=ANIMATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("audio", type=Path, help="speech: wav, mp3, m4a, flac, ogg, or a video file with sound")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="output folder (created if missing)")
+    p.add_argument("--fps", type=float, default=25.0, help="motion frame rate (default: 25)")
+    p.add_argument(
+        "--lips",
+        choices=("auto", "learned", "phonemes", "acoustic"),
+        default="auto",
+        help="mouth model: phonemes = English phone recognition (pocketsphinx) with coarticulation; "
+        "acoustic = rules on loudness and formants, any language; learned = a small model trained "
+        "on real talking faces, any language; auto = the best of these (default: auto)",
+    )
+    p.add_argument(
+        "--transcript",
+        default=None,
+        metavar="TEXT",
+        help="what is said (English); phones are then force-aligned to it (default: none)",
+    )
+    p.add_argument(
+        "--pose",
+        choices=("still", "natural"),
+        default="natural",
+        help="head motion: still, or natural (drift, nods on stressed syllables, idle in pauses) (default: natural)",
+    )
+    p.add_argument(
+        "--pose-from",
+        type=Path,
+        default=None,
+        metavar="VIDEO",
+        help="copy the head motion of a real video instead (default: none)",
+    )
+    p.add_argument("--blink-rate", type=float, default=15.0, help="blinks per minute (default: 15)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the behaviour model (default: 0)")
+    p.add_argument(
+        "--format",
+        choices=("moodtalk", "livelinkface"),
+        default="moodtalk",
+        help="CSV column layout (default: moodtalk)",
+    )
+    p.add_argument("--plot", action="store_true", help="also write a PNG of the curves (default: off)")
+
+
+def _run_animate(args: argparse.Namespace) -> int:
+    from moodtalk.pipeline import animate
+
+    if args.fps <= 0 or args.fps > 240:
+        raise InputError(None, f"--fps must be in (0, 240], got {args.fps}")
+    if not 0 <= args.blink_rate <= 60:
+        raise InputError(None, f"--blink-rate must be in [0, 60] per minute, got {args.blink_rate}")
+    result, files = animate(args.audio, args.out, fps=args.fps, lips=args.lips, transcript=args.transcript,
+                            pose=args.pose, pose_from=args.pose_from, blink_rate=args.blink_rate, seed=args.seed,
+                            csv_format=args.format, plot=args.plot)  # fmt: skip
+    n = len(result.motion)
+    speech = float(result.features.speech.mean()) if n else 0.0
+    print(f"{args.audio}: {n} frames at {args.fps:g} fps ({n / args.fps:.1f} s), speech in {100 * speech:.0f}%")
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moodtalk", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version and the versions of the main components")
     _add_analyze(sub)
+    _add_animate(sub)
     return parser
 
 
@@ -127,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_version()
         if args.command == "analyze":
             return _run_analyze(args)
+        if args.command == "animate":
+            return _run_animate(args)
         parser.print_help()
         return 2
     except InputError as e:

@@ -9,11 +9,23 @@ from pathlib import Path
 import numpy as np
 
 from moodtalk import export
+from moodtalk.audio import recognize_phones, speech_features
+from moodtalk.behaviour import BehaviourConfig, behaviour
 from moodtalk.errors import InputError
 from moodtalk.face import analyze_face
 from moodtalk.geometry import matrix_to_euler
-from moodtalk.types import DEFAULT_FPS, POSE_COLUMNS, FaceAnalysis, Frames
-from moodtalk.video import iter_frames, probe
+from moodtalk.motion import MotionConfig, speech_motion
+from moodtalk.types import (
+    DEFAULT_FPS,
+    AudioTrack,
+    BlendshapeTrack,
+    FaceAnalysis,
+    Frames,
+    MotionTrack,
+    PhoneTimeline,
+    SpeechFeatures,
+)
+from moodtalk.video import iter_frames, probe, read_audio
 
 
 @dataclass(frozen=True)
@@ -125,4 +137,288 @@ def _analyze_path(path: Path, fps: float, max_size: int, neutral: np.ndarray | N
     return analyze_face(chunks, static=is_photo, neutral=neutral, source=str(path))
 
 
-__all__ = ["AnalyzeResult", "Frames", "POSE_COLUMNS", "analyze", "pose_table"]
+@dataclass(frozen=True)
+class SpeechMotion:
+    """Motion made from speech, with what it was made from."""
+
+    motion: MotionTrack
+    """Blendshapes (mouth from speech; blinks, gaze, brows from behaviour) and head pose."""
+    features: SpeechFeatures
+    """Speech features at the motion's frame rate."""
+    phones: PhoneTimeline | None
+    """Recognised phones, when the phoneme path ran."""
+
+
+def speech_to_motion(
+    audio: AudioTrack,
+    fps: float = DEFAULT_FPS,
+    lips: str = "auto",
+    transcript: str | None = None,
+    pose: str = "natural",
+    reference_rotation: np.ndarray | None = None,
+    blink_rate: float = 15.0,
+    seed: int = 0,
+) -> SpeechMotion:
+    """Speech → neutral talking motion: lips and jaw, head pose, blinks, gaze.
+
+    Args:
+        audio: mono speech.
+        fps: motion frame rate.
+        lips: mouth model, one of ``MotionConfig.path`` ("auto" picks the best available).
+        transcript: optional text of the speech (English): phones are then force-aligned.
+        pose: "still" or "natural".
+        reference_rotation: (T', 3) yaw/pitch/roll degrees to copy instead of the stochastic head.
+        blink_rate: blinks per minute.
+        seed: random seed of the behaviour model.
+
+    Returns:
+        SpeechMotion.
+    """
+    features = speech_features(audio, fps)
+    phones = None
+    if lips == "phonemes" or transcript:
+        phones = recognize_phones(audio, transcript)
+    mouth = speech_motion(features, phones, MotionConfig(path=lips))
+    beh = behaviour(features, BehaviourConfig(pose=pose, blink_rate_per_min=blink_rate,
+                                              reference_rotation=reference_rotation), seed=seed)  # fmt: skip
+    # The two tracks own different shapes (mouth/jaw vs lids/gaze/brows); adding keeps both.
+    weights = np.clip(mouth.weights + beh.blendshapes.weights, 0.0, 1.0)
+    motion = MotionTrack(BlendshapeTrack(weights, mouth.names, fps), beh.head_rotation, beh.head_translation)
+    return SpeechMotion(motion=motion, features=features, phones=phones)
+
+
+def motion_pose_table(motion: MotionTrack) -> np.ndarray:
+    """(T, 6) pose columns of generated motion: yaw/pitch/roll degrees relative to the portrait,
+    x/y offset in eye distances, scale relative to the portrait (1 = unchanged)."""
+    t = motion.head_translation
+    return np.column_stack([motion.head_rotation, t[:, 0], t[:, 1], np.ones(len(t))])
+
+
+def reference_head_rotation(video: Path, fps: float) -> np.ndarray:
+    """(T, 3) head yaw/pitch/roll of a real video, relative to its median pose."""
+    analysis = _analyze_path(video, fps, 720, None, progress=True)
+    euler = matrix_to_euler(analysis.pose.rotation)
+    return (euler - np.median(euler, axis=0)).astype(np.float32)
+
+
+def animate(
+    audio_path: str | Path,
+    out_dir: str | Path,
+    fps: float = DEFAULT_FPS,
+    lips: str = "auto",
+    transcript: str | None = None,
+    pose: str = "natural",
+    pose_from: str | Path | None = None,
+    blink_rate: float = 15.0,
+    seed: int = 0,
+    csv_format: str = "moodtalk",
+    plot: bool = False,
+) -> tuple[SpeechMotion, tuple[Path, ...]]:
+    """Speech file → motion files (CSV in moodtalk or Live Link Face layout, JSON, optional PNG).
+
+    Raises:
+        InputError: unreadable audio, no audio stream, empty audio, unwritable output.
+    """
+    audio_path = Path(audio_path)
+    audio = read_audio(audio_path, 16000)
+    if audio.samples.size == 0:
+        raise InputError(audio_path, "audio is empty")
+    out_dir = prepare_out_dir(Path(out_dir))
+    reference = reference_head_rotation(Path(pose_from), fps) if pose_from is not None else None
+    result = speech_to_motion(audio, fps, lips, transcript, pose, reference, blink_rate, seed)
+    motion = result.motion
+    table = motion_pose_table(motion)
+    stem = audio_path.stem
+    files = [out_dir / f"{stem}.csv", out_dir / f"{stem}.json"]
+    text = export.live_link_face_csv if csv_format == "livelinkface" else export.motion_csv
+    export.write_atomic(files[0], text(motion.blendshapes, table).encode())
+    extra = {
+        "source": str(audio_path),
+        "pose_note": "head pose relative to the portrait: degrees, and x/y offsets in eye distances",
+        "speech": result.features.speech.astype(int).tolist(),
+        "phones": [(p.phone, round(p.start, 3), round(p.end, 3)) for p in result.phones.segments]
+        if result.phones
+        else None,
+    }
+    export.write_atomic(files[1], export.motion_json(motion.blendshapes, table, extra).encode())
+    if plot:
+        files.append(out_dir / f"{stem}.png")
+        png = export.motion_png(motion.blendshapes, table, f"{audio_path.name}: motion from speech", audio.samples,
+                                audio.sample_rate)  # fmt: skip
+        export.write_atomic(files[2], png)
+    return result, tuple(files)
+
+
+__all__ = ["AnalyzeResult", "SpeechMotion", "analyze", "animate", "pose_table", "speech_to_motion"]
+
+
+DEFAULT_PORTRAIT = "astronaut"
+"""The portrait used when none is given: NASA's photo of astronaut Eileen Collins (public domain,
+NASA image S94-34193), shipped inside scikit-image as ``skimage.data.astronaut()``."""
+MAX_PORTRAIT_SIDE = 2048
+"""Larger portraits are downscaled to this before tracking."""
+MIN_FACE_EYE_DISTANCE = 24
+"""Faces with a smaller eye distance in pixels are too small to track reliably."""
+CHUNK_FRAMES = 32
+"""Frames rendered and encoded per step: bounded memory, first frame early."""
+
+
+@dataclass(frozen=True)
+class PortraitRig:
+    """A portrait prepared for animation."""
+
+    image: np.ndarray
+    """(S, S, 3) uint8 the face crop the video is rendered in."""
+    face: FaceAnalysis
+    """The crop's face: landmarks, pose, neutral identity and its own expression weights."""
+    notes: tuple[str, ...]
+    """Warnings for the user (several faces, upscaled tiny face, ...)."""
+
+
+def load_portrait(portrait: str | Path | None) -> tuple[np.ndarray, str]:
+    """(H, W, 3) uint8 RGB portrait (first frame of a video) and its display name."""
+    if portrait is None or str(portrait) == DEFAULT_PORTRAIT:
+        from skimage import data
+
+        return data.astronaut(), "astronaut (NASA, public domain)"
+    path = Path(portrait)
+    info = probe(path)
+    if not info.has_video:
+        raise InputError(path, "has no image or video stream (give a photo of a face)")
+    first = next(iter_frames(path, fps=None, chunk=1, max_size=MAX_PORTRAIT_SIDE))
+    return first.images[0], path.name
+
+
+def prepare_portrait(image: np.ndarray, size: int, name: str) -> PortraitRig:
+    """Find the largest face, crop a square around it at ``size`` and measure it there."""
+    from moodtalk.geometry.crop import face_crop
+    from moodtalk.geometry.landmarks import interocular
+
+    found = analyze_face([Frames(image[None], DEFAULT_FPS)], static=True, source=name)
+    notes = list(found.notes)
+    iod = float(interocular(found.landmarks.points[0]))
+    if iod < MIN_FACE_EYE_DISTANCE:
+        raise InputError(name, f"the face is too small to animate ({iod:.0f} px between the eyes; need "
+                               f"{MIN_FACE_EYE_DISTANCE}); use a larger photo")  # fmt: skip
+    affine = face_crop(found.landmarks.points[0], size, found.landmarks.image_size)
+    if affine[0, 0] > 1.5:
+        notes.append(f"the face is small ({iod:.0f} px between the eyes): upscaled {affine[0, 0]:.1f}x, "
+                     "expect a soft picture")  # fmt: skip
+    import cv2
+
+    interp = cv2.INTER_AREA if affine[0, 0] < 1 else cv2.INTER_CUBIC
+    crop = cv2.warpAffine(image, affine, (size, size), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    face = analyze_face([Frames(crop[None], DEFAULT_FPS)], static=True, source=name)
+    return PortraitRig(image=crop, face=face, notes=tuple(notes))
+
+
+def target_landmarks(rig: PortraitRig, motion: MotionTrack, start: int, stop: int) -> np.ndarray:
+    """(n, 478, 3) pixel landmarks of frames [start, stop) of the motion on the portrait.
+
+    The portrait's own expression is replaced, not added to: faces are built from the person's
+    neutral face (``identity``) plus the motion's weights, then posed by the portrait's pose
+    composed with the motion's relative head pose. Only the change from the portrait's own
+    reconstruction is applied to its tracked landmarks, so details the blendshapes do not
+    model stay exactly where they are.
+    """
+    from moodtalk.face.model import default_model, from_canonical
+    from moodtalk.face.solver import reconstruct
+    from moodtalk.geometry import euler_to_matrix
+
+    model = default_model()
+    face = rig.face
+    r0, s0, t0 = face.pose.rotation[:1], face.pose.scale[:1], face.pose.translation[:1]
+    own = from_canonical(reconstruct(face.blendshapes.weights[:1], face.identity, model.basis), r0, s0, t0)
+    weights = motion.blendshapes.weights[start:stop]
+    rel = euler_to_matrix(motion.head_rotation[start:stop])  # (n, 3, 3)
+    rot = np.einsum("ij,njk->nik", r0[0], rel)
+    shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], motion.head_translation[start:stop])
+    n = len(weights)
+    posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
+    return (face.landmarks.points[:1] + (posed - own)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What ``generate`` made."""
+
+    video: Path
+    """The mp4 written."""
+    motion: MotionTrack
+    """The motion that drove it."""
+    frames: int
+    """Frames rendered."""
+    seconds: float
+    """Wall-clock time of the whole run."""
+    notes: tuple[str, ...]
+    """Warnings given."""
+
+
+def generate(
+    audio: str | Path,
+    out: str | Path,
+    portrait: str | Path | None = None,
+    size: int = 512,
+    fps: float = DEFAULT_FPS,
+    lips: str = "auto",
+    transcript: str | None = None,
+    pose: str = "natural",
+    blink_rate: float = 15.0,
+    seed: int = 0,
+    preview_seconds: float | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> GenerateResult:
+    """Speech + portrait → talking-head mp4 (H.264 + AAC, audio muxed from time 0).
+
+    Args:
+        audio: speech file (or a video with sound).
+        out: the mp4 to write.
+        portrait: photo (or video: its first frame) of a face; the packaged astronaut portrait when None.
+        size: side of the square output in pixels (256, 512 or 1024).
+        fps: output frame rate.
+        lips, transcript, pose, blink_rate, seed: see :func:`speech_to_motion`.
+        preview_seconds: render only the first seconds (fast look).
+        overwrite: replace an existing ``out``.
+        progress: show a progress bar on a terminal.
+
+    Returns:
+        GenerateResult.
+
+    Raises:
+        InputError: bad audio or portrait, no face, existing or unwritable output.
+    """
+    import time
+
+    from tqdm import tqdm
+
+    from moodtalk.render import prepare, render
+    from moodtalk.video import VideoWriter
+
+    started = time.perf_counter()
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InputError(out, "already exists (use --overwrite to replace it)")
+    if not out.parent.is_dir():
+        raise InputError(out, "output folder does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise InputError(out, "output folder is not writable")
+    track = read_audio(Path(audio), 16000)
+    if track.samples.size == 0:
+        raise InputError(audio, "audio is empty")
+    if preview_seconds is not None:
+        track = AudioTrack(track.samples[: int(preview_seconds * track.sample_rate)], track.sample_rate)
+    image, name = load_portrait(portrait)
+    rig = prepare_portrait(image, size, name)
+    motion = speech_to_motion(track, fps, lips, transcript, pose, None, blink_rate, seed).motion
+    render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+    n = len(motion)
+    bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
+    with VideoWriter(out, (size, size), fps, audio=track) as writer:
+        for start in range(0, n, CHUNK_FRAMES):
+            stop = min(n, start + CHUNK_FRAMES)
+            writer.write(render(render_rig, target_landmarks(rig, motion, start, stop)))
+            bar.update(stop - start)
+    bar.close()
+    return GenerateResult(video=out, motion=motion, frames=n, seconds=time.perf_counter() - started,
+                          notes=rig.notes)  # fmt: skip

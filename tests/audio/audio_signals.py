@@ -9,8 +9,6 @@ import soundfile as sf
 
 from moodtalk.types import AudioTrack
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-"""Real recordings (absent outside the project machines: tests using them skip)."""
 BILABIAL_SENTENCE = "Peter bought a map of Bombay"
 
 

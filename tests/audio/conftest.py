@@ -6,9 +6,10 @@ import shutil
 import subprocess
 
 import pytest
-from audio_signals import BILABIAL_SENTENCE, SHARED_DATA, read_track
 
 from moodtalk.types import AudioTrack
+from tests.audio.audio_signals import BILABIAL_SENTENCE, read_track
+from tests.helpers import SHARED_DATA
 
 
 @pytest.fixture(scope="session")

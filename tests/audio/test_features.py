@@ -7,10 +7,10 @@ import resource
 
 import numpy as np
 import pytest
-from audio_signals import noise, tone
 
 from moodtalk.audio import SPECTRAL_NAMES, FeatureConfig, frame_count, speech_features
 from moodtalk.types import AudioTrack
+from tests.audio.audio_signals import noise, tone
 
 
 def _check_finite(feats) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_signals import noise
 
 from moodtalk.audio import PHONE_TO_VISEME, VISEMES, recognize_phones, speech_features, viseme_frames, viseme_one_hot
 from moodtalk.types import AudioTrack, PhoneSegment, PhoneTimeline
+from tests.audio.audio_signals import noise
 
 BILABIALS = {"P", "B", "M"}
 

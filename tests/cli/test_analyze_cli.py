@@ -11,10 +11,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_file
 
 from moodtalk.types import BLENDSHAPE_NAMES, POSE_COLUMNS, AudioTrack
 from moodtalk.video import write_video
+from tests.helpers import shared_file
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
 from moodtalk.face import analyze_face
 from moodtalk.geometry import landmarks as lm
 from moodtalk.types import FaceAnalysis
 from moodtalk.video import iter_frames
+from tests.helpers import SHARED_DATA
 
 pytestmark = pytest.mark.real
 

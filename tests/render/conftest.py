@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -21,6 +19,7 @@ from moodtalk.geometry.landmarks import (
     LIPS_UPPER_INNER,
     LIPS_UPPER_OUTER,
 )
+from tests.helpers import SHARED_DATA
 
 SIZE = 128
 """Side of the synthetic image in pixels."""
@@ -30,7 +29,7 @@ FACE_RADII = (30.0, 38.0)
 """Face ellipse half width and half height."""
 MOUTH_Y, MOUTH_HALF_WIDTH = 82.0, 12.0
 EYE_Y, EYE_DX, EYE_HALF_WIDTH, EYE_HALF_HEIGHT = 50.0, 13.0, 6.0, 2.5
-SHARED_PORTRAITS = Path(__file__).resolve().parents[3] / "shared" / "data" / "portraits"
+SHARED_PORTRAITS = SHARED_DATA / "portraits"
 
 
 def _face_landmarks() -> np.ndarray:

@@ -14,9 +14,10 @@ import soundfile as sf
 from moodtalk.errors import InputError
 from moodtalk.types import AudioTrack, Frames
 from moodtalk.video import VideoWriter, iter_frames, probe, read_audio, read_frames, write_video
+from tests.helpers import SHARED_DATA
 
 W, H = 64, 48
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 # ---------------------------------------------------------------------------------------------

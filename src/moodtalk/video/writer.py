@@ -43,7 +43,13 @@ class VideoWriter:
     """
 
     def __init__(
-        self, path: str | Path, size: tuple[int, int], fps: float, audio: AudioTrack | None = None, crf: int = 18
+        self,
+        path: str | Path,
+        size: tuple[int, int],
+        fps: float,
+        audio: AudioTrack | None = None,
+        crf: int = 18,
+        preset: str = "veryfast",
     ) -> None:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, got {fps!r}")
@@ -70,7 +76,7 @@ class VideoWriter:
         try:
             self._container = av.open(os.fspath(self._tmp.absolute()), "w", container_options=options)
             self._rate = Fraction(self.fps).limit_denominator(1001)  # 29.97 -> 2997/100, 30000/1001 stays
-            video = self._container.add_stream("libx264", rate=self._rate, options={"crf": str(crf)})
+            video = self._container.add_stream("libx264", rate=self._rate, options={"crf": str(crf), "preset": preset})
             video.width, video.height = self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2
             video.pix_fmt = "yuv420p"
             for key, value in _BT601.items():
