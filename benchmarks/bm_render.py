@@ -1,7 +1,9 @@
 """Speed of the warp renderer (render only, prepare excluded): frames per second at 256 and 512 px.
 
 Uses a real portrait and a real retargeted landmark track when ../shared/data and a tracked clip are
-available, else a synthetic face and synthetic motion (jaw, blink, head sway).
+available, else a synthetic face and synthetic motion (jaw, blink, head sway). Each size is timed with the
+appearance step (expression shading) on and off; "on, emotive" adds a brow-lowering + smile offset to every
+frame so that the shading has strokes to draw (the worst case for its cost).
 
     .venv/bin/python benchmarks/bm_render.py [--frames 100] [--repeats 5]
 """
@@ -60,17 +62,35 @@ def main() -> None:
     args = ap.parse_args()
     for size in (256, 512):
         img, lm, motion = _inputs(size, args)
-        rig = prepare(img, lm, RenderConfig())
         target = lm[None] + motion[: args.frames]
-        render(rig, target[:4])  # warm-up
-        times = []
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            render(rig, target)
-            times.append(time.perf_counter() - t0)
-        med = statistics.median(times)
-        print(f"{size}x{size}: {len(target) / med:7.1f} fps (median of {args.repeats}, {len(target)} frames, "
-              f"grid {rig.meta['grid']}, {rig.meta['triangles']} triangles)")  # fmt: skip
+        for label, appearance, tgt in (
+            ("appearance on", True, target),
+            ("appearance off", False, target),
+            ("on, emotive", True, target + _emotive_offset(lm)),
+            ("off, emotive", False, target + _emotive_offset(lm)),
+        ):
+            rig = prepare(img, lm, RenderConfig(appearance=appearance))
+            render(rig, tgt[:4])  # warm-up
+            times = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                render(rig, tgt)
+                times.append(time.perf_counter() - t0)
+            med = statistics.median(times)
+            print(f"{size}x{size} {label:15s}: {len(tgt) / med:7.1f} fps (median of {args.repeats}, {len(tgt)} frames, "
+                  f"grid {rig.meta['grid']}, {rig.meta['triangles']} triangles)")  # fmt: skip
+
+
+def _emotive_offset(lm: np.ndarray) -> np.ndarray:
+    """(478, 3) pixel offset of a smile with lowered brows (face-model blendshapes, upright face assumed)."""
+    from moodtalk.face.model import default_model
+    from moodtalk.geometry.landmarks import interocular
+
+    model = default_model()
+    names = list(model.names)
+    w = {"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8, "browDownLeft": 0.8, "browDownRight": 0.8, "jawOpen": 0.1}
+    off = sum(v * model.basis[names.index(k)] for k, v in w.items())
+    return (off * float(interocular(lm))).astype(np.float32)
 
 
 def _inputs(size: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

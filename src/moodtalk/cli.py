@@ -103,13 +103,91 @@ examples:
 """
 
 
+EMOTION_HELP = """\
+emotion (choose at most one source; default neutral):
+  --emotion happy --intensity 0.7          one emotion for the whole clip
+  --emotion "neutral@0 happy:0.8@2.5 sad:1.0@6"   keyframes (name[:intensity]@seconds), smooth transitions
+  --emotion curve.csv                      a curve: columns time, emotion, intensity (or one column per emotion)
+  --emotion angry --intensity auto         intensity follows the voice frame by frame
+  --emotion-from-text "I can't believe we won!"   --emotion-from-audio
+  --emotion-from-image face.jpg            --emotion-from-video face.mp4   (upper face and mouth corners)
+  emotions: neutral, angry, contempt, disgusted, fearful, happy, sad, surprised
+"""
+
+
+def _add_emotion_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("emotion")
+    g.add_argument(
+        "--emotion",
+        default=None,
+        metavar="SPEC",
+        help="emotion name, name:intensity, keyframes, or a .csv curve (default: neutral)",
+    )
+    g.add_argument(
+        "--intensity",
+        default="1.0",
+        metavar="X|auto",
+        help="0..1.5 (1 = a full, clear expression), or auto = follow the voice (default: 1.0)",
+    )
+    g.add_argument("--intensity-scale", type=float, default=1.0, help="multiplier for --intensity auto (default: 1)")
+    g.add_argument(
+        "--emotion-from-text",
+        default=None,
+        metavar="TEXT",
+        help="show the emotion of this English text (offline lexicon classifier) (default: off)",
+    )
+    g.add_argument(
+        "--emotion-from-audio", action="store_true", help="guess the emotion from the voice's prosody (default: off)"
+    )
+    g.add_argument(
+        "--emotion-from-image",
+        type=Path,
+        default=None,
+        metavar="IMG",
+        help="transfer the expression of the face in this photo (default: off)",
+    )
+    g.add_argument(
+        "--emotion-from-video",
+        type=Path,
+        default=None,
+        metavar="VID",
+        help="transfer the expression of the face in this video, frame by frame (default: off)",
+    )
+
+
+def _emotion_options(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
+    from moodtalk.pipeline import EmotionOptions
+
+    sources = [x for x in (args.emotion, args.emotion_from_text, args.emotion_from_audio or None,
+                           args.emotion_from_image, args.emotion_from_video) if x]  # fmt: skip
+    if len(sources) > 1:
+        raise InputError(None, "give at most one of --emotion, --emotion-from-text, --emotion-from-audio, "
+                               "--emotion-from-image, --emotion-from-video")  # fmt: skip
+    if args.intensity.strip().lower() == "auto":
+        intensity: float | str = "auto"
+    else:
+        try:
+            intensity = float(args.intensity)
+        except ValueError:
+            raise InputError(
+                None, f"--intensity must be a number in [0, 1.5] or 'auto', got {args.intensity!r}"
+            ) from None
+        if not 0.0 <= intensity <= 1.5:
+            raise InputError(None, f"--intensity must be in [0, 1.5], got {intensity:g}")
+    if not 0.0 <= args.intensity_scale <= 1.5:
+        raise InputError(None, f"--intensity-scale must be in [0, 1.5], got {args.intensity_scale:g}")
+    return EmotionOptions(emotion=args.emotion, intensity=intensity, intensity_scale=args.intensity_scale,
+                          from_text=args.emotion_from_text, from_audio=args.emotion_from_audio,
+                          from_image=args.emotion_from_image, from_video=args.emotion_from_video)  # fmt: skip
+
+
 def _add_animate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "animate",
         help="turn speech into per-frame blendshape weights and head pose (no video)",
         description="Speech → motion: lips and jaw from the speech, head pose, blinks and gaze from a "
         "stochastic behaviour model tied to the speech rhythm, idle motion in silences.",
-        epilog=ANIMATE_EPILOG,
+        epilog=ANIMATE_EPILOG + "\n" + EMOTION_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("audio", type=Path, help="speech: wav, mp3, m4a, flac, ogg, or a video file with sound")
@@ -151,6 +229,7 @@ def _add_animate(sub: argparse._SubParsersAction) -> None:
         help="CSV column layout (default: moodtalk)",
     )
     p.add_argument("--plot", action="store_true", help="also write a PNG of the curves (default: off)")
+    _add_emotion_options(p)
 
 
 def _run_animate(args: argparse.Namespace) -> int:
@@ -162,7 +241,9 @@ def _run_animate(args: argparse.Namespace) -> int:
         raise InputError(None, f"--blink-rate must be in [0, 60] per minute, got {args.blink_rate}")
     result, files = animate(args.audio, args.out, fps=args.fps, lips=args.lips, transcript=args.transcript,
                             pose=args.pose, pose_from=args.pose_from, blink_rate=args.blink_rate, seed=args.seed,
-                            csv_format=args.format, plot=args.plot)  # fmt: skip
+                            csv_format=args.format, plot=args.plot, emotion=_emotion_options(args))  # fmt: skip
+    for note in result.notes:
+        print(f"moodtalk: {note}", file=sys.stderr)
     n = len(result.motion)
     speech = float(result.features.speech.mean()) if n else 0.0
     print(f"{args.audio}: {n} frames at {args.fps:g} fps ({n / args.fps:.1f} s), speech in {100 * speech:.0f}%")
@@ -180,6 +261,7 @@ examples:
   moodtalk generate --audio speech.wav -o out.mp4                      # the packaged NASA portrait
   moodtalk generate --audio speech.wav --portrait face.jpg -o out.mp4
   moodtalk generate --audio speech.wav --portrait face.jpg --size 256 --preview 3 -o quick.mp4
+  moodtalk generate --audio speech.wav --portrait face.jpg --emotion happy --intensity 0.8 -o happy.mp4
 """
 
 
@@ -188,7 +270,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         "generate",
         help="make a talking-head mp4 from speech and a portrait",
         description="Speech + portrait → lip-synced talking-head video with sound, on the CPU.",
-        epilog=GENERATE_EPILOG,
+        epilog=GENERATE_EPILOG + "\n" + EMOTION_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--audio", type=Path, required=True, help="speech: wav, mp3, m4a, flac, ogg, or a video with sound")
@@ -224,6 +306,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         help="render only the first SECONDS (3 when given without a number) (default: all)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file (default: refuse)")
+    _add_emotion_options(p)
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -235,7 +318,8 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise InputError(args.out, "output must be an .mp4 (or .mov/.mkv) file")
     result = generate(args.audio, args.out, portrait=args.portrait, size=args.size, fps=args.fps, lips=args.lips,
                       transcript=args.transcript, pose=args.pose, blink_rate=args.blink_rate, seed=args.seed,
-                      preview_seconds=args.preview, overwrite=args.overwrite)  # fmt: skip
+                      preview_seconds=args.preview, overwrite=args.overwrite,
+                      emotion=_emotion_options(args))  # fmt: skip
     for note in result.notes:
         print(f"moodtalk: warning: {note}", file=sys.stderr)
     seconds = result.frames / args.fps

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moodtalk.types import POSE_COLUMNS, BlendshapeTrack
+from moodtalk.types import EMOTIONS, POSE_COLUMNS, BlendshapeTrack, EmotionTrack
 
 LIVE_LINK_FACE_SHAPES = (
     "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft", "EyeSquintLeft",
@@ -113,14 +113,14 @@ PLOT_GROUPS = (
 
 
 def motion_png(blend: BlendshapeTrack, pose: np.ndarray, title: str, audio: np.ndarray | None = None,
-               sample_rate: int = 16000) -> bytes:  # fmt: skip
-    """PNG bytes of the main curves over time (optionally under the waveform)."""
+               sample_rate: int = 16000, emotion: EmotionTrack | None = None) -> bytes:  # fmt: skip
+    """PNG bytes of the main curves over time (optionally under the waveform, with the emotion curves)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = len(PLOT_GROUPS) + 1 + (audio is not None)
+    rows = len(PLOT_GROUPS) + 1 + (audio is not None) + (emotion is not None)
     fig, axes = plt.subplots(rows, 1, figsize=(12, 2.0 * rows), sharex=True)
     t = np.arange(len(blend)) / blend.fps
     ax_i = 0
@@ -130,6 +130,18 @@ def motion_png(blend: BlendshapeTrack, pose: np.ndarray, title: str, audio: np.n
         axes[0].plot(ta[::step], audio[::step], color="0.4", lw=0.5)
         axes[0].set_ylabel("audio")
         ax_i = 1
+    if emotion is not None:
+        ax = axes[ax_i]
+        te = np.arange(len(emotion)) / emotion.fps
+        for j, name in enumerate(EMOTIONS):
+            share = emotion.weights[:, j] * emotion.intensity
+            if name != "neutral" and share.max() > 0.01:
+                ax.plot(te, share, label=name, lw=1.2)
+        ax.plot(te, emotion.intensity, color="k", ls="--", lw=0.8, label="intensity")
+        ax.set_ylim(-0.02, 1.52)
+        ax.set_ylabel("emotion")
+        ax.legend(loc="upper right", fontsize=7, ncol=5)
+        ax_i += 1
     for label, names in PLOT_GROUPS:
         ax = axes[ax_i]
         for n in names:

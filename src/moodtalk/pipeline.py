@@ -17,8 +17,10 @@ from moodtalk.geometry import matrix_to_euler
 from moodtalk.motion import MotionConfig, speech_motion
 from moodtalk.types import (
     DEFAULT_FPS,
+    EMOTIONS,
     AudioTrack,
     BlendshapeTrack,
+    EmotionTrack,
     FaceAnalysis,
     Frames,
     MotionTrack,
@@ -138,6 +140,75 @@ def _analyze_path(path: Path, fps: float, max_size: int, neutral: np.ndarray | N
 
 
 @dataclass(frozen=True)
+class EmotionOptions:
+    """How the user asked for emotion. At most one source; none = neutral."""
+
+    emotion: str | None = None
+    """Label ("happy", "happy:0.7"), keyframes ("neutral@0 happy:0.8@2.5") or a .csv curve file."""
+    intensity: float | str = 1.0
+    """0..1.5, or "auto" (frame-wise from the voice's prosody, scaled by ``intensity_scale``)."""
+    intensity_scale: float = 1.0
+    """Multiplier of the automatic intensity."""
+    from_text: str | None = None
+    """Text whose emotion to show (English lexicon classifier)."""
+    from_audio: bool = False
+    """Guess the emotion from the voice."""
+    from_image: str | Path | None = None
+    """Photo of a face whose expression to transfer (upper face and mouth corners)."""
+    from_video: str | Path | None = None
+    """Video of a face whose expression to transfer frame by frame."""
+
+    @property
+    def wanted(self) -> bool:
+        return any((self.emotion, self.from_text, self.from_audio, self.from_image, self.from_video))
+
+
+def emotion_for(options: EmotionOptions, features: SpeechFeatures, fps: float) -> tuple[EmotionTrack, list[str]]:
+    """The EmotionTrack the user asked for, at the speech's frame count, and notes for the user."""
+    from moodtalk.emotion import (
+        constant_track,
+        emotion_from_face,
+        emotion_from_speech,
+        emotion_from_text,
+        emotion_track,
+        intensity_from_speech,
+        with_intensity,
+    )
+
+    n = len(features)
+    notes: list[str] = []
+    auto = isinstance(options.intensity, str)
+    level = 1.0 if auto else float(options.intensity)
+    curve = np.clip(intensity_from_speech(features) * options.intensity_scale, 0, 1.5) if auto else None
+    if options.from_image is not None or options.from_video is not None:
+        path = Path(options.from_image or options.from_video)
+        face = _analyze_path(path, fps, 720, None, progress=True)
+        track, _ = emotion_from_face(face.blendshapes.weights, fps)
+        # A reference clip shorter than the speech loops; a photo is one frame held throughout.
+        idx = np.arange(n) % len(track)
+        track = EmotionTrack(track.weights[idx], np.clip(track.intensity[idx] * level, 0, 1.5), fps)
+        top = EMOTIONS[int(np.argmax(track.weights.mean(0)))]
+        notes.append(f"emotion from {path.name}: mostly {top}, mean intensity {track.intensity.mean():.2f}")
+    elif options.from_text or options.from_audio:
+        if options.from_text:
+            probs, warning = emotion_from_text(options.from_text)
+            if warning:
+                notes.append(warning)
+            source = "text"
+        else:
+            probs, arousal = emotion_from_speech(features)
+            source = f"voice (arousal {arousal:.2f})"
+        label = EMOTIONS[int(np.argmax(probs))]
+        notes.append(f"emotion from {source}: {label} (p={probs.max():.2f})")
+        track = constant_track(label, 0.0 if label == "neutral" else level, n, fps)
+    else:
+        track = emotion_track(options.emotion or "neutral", n, fps, level, duration=n / fps)
+    if curve is not None:
+        track = with_intensity(track, curve)
+    return track, notes
+
+
+@dataclass(frozen=True)
 class SpeechMotion:
     """Motion made from speech, with what it was made from."""
 
@@ -147,6 +218,10 @@ class SpeechMotion:
     """Speech features at the motion's frame rate."""
     phones: PhoneTimeline | None
     """Recognised phones, when the phoneme path ran."""
+    emotion: EmotionTrack | None = None
+    """The emotion applied, if any."""
+    notes: tuple[str, ...] = ()
+    """Messages for the user (emotion guessed from text/audio, ...)."""
 
 
 def speech_to_motion(
@@ -158,8 +233,9 @@ def speech_to_motion(
     reference_rotation: np.ndarray | None = None,
     blink_rate: float = 15.0,
     seed: int = 0,
+    emotion: EmotionOptions | None = None,
 ) -> SpeechMotion:
-    """Speech → neutral talking motion: lips and jaw, head pose, blinks, gaze.
+    """Speech → talking motion: lips and jaw, head pose, blinks, gaze, and the asked emotion.
 
     Args:
         audio: mono speech.
@@ -170,6 +246,7 @@ def speech_to_motion(
         reference_rotation: (T', 3) yaw/pitch/roll degrees to copy instead of the stochastic head.
         blink_rate: blinks per minute.
         seed: random seed of the behaviour model.
+        emotion: what emotion to show (neutral when None).
 
     Returns:
         SpeechMotion.
@@ -184,7 +261,13 @@ def speech_to_motion(
     # The two tracks own different shapes (mouth/jaw vs lids/gaze/brows); adding keeps both.
     weights = np.clip(mouth.weights + beh.blendshapes.weights, 0.0, 1.0)
     motion = MotionTrack(BlendshapeTrack(weights, mouth.names, fps), beh.head_rotation, beh.head_translation)
-    return SpeechMotion(motion=motion, features=features, phones=phones)
+    track, notes = None, []
+    if emotion is not None and emotion.wanted:
+        from moodtalk.emotion import apply_emotion
+
+        track, notes = emotion_for(emotion, features, fps)
+        motion = apply_emotion(motion, track)
+    return SpeechMotion(motion=motion, features=features, phones=phones, emotion=track, notes=tuple(notes))
 
 
 def motion_pose_table(motion: MotionTrack) -> np.ndarray:
@@ -213,6 +296,7 @@ def animate(
     seed: int = 0,
     csv_format: str = "moodtalk",
     plot: bool = False,
+    emotion: EmotionOptions | None = None,
 ) -> tuple[SpeechMotion, tuple[Path, ...]]:
     """Speech file → motion files (CSV in moodtalk or Live Link Face layout, JSON, optional PNG).
 
@@ -225,7 +309,7 @@ def animate(
         raise InputError(audio_path, "audio is empty")
     out_dir = prepare_out_dir(Path(out_dir))
     reference = reference_head_rotation(Path(pose_from), fps) if pose_from is not None else None
-    result = speech_to_motion(audio, fps, lips, transcript, pose, reference, blink_rate, seed)
+    result = speech_to_motion(audio, fps, lips, transcript, pose, reference, blink_rate, seed, emotion)
     motion = result.motion
     table = motion_pose_table(motion)
     stem = audio_path.stem
@@ -239,12 +323,15 @@ def animate(
         "phones": [(p.phone, round(p.start, 3), round(p.end, 3)) for p in result.phones.segments]
         if result.phones
         else None,
+        "emotions": list(EMOTIONS),
+        "emotion_weights": np.round(result.emotion.weights, 3).tolist() if result.emotion else None,
+        "emotion_intensity": np.round(result.emotion.intensity, 3).tolist() if result.emotion else None,
     }
     export.write_atomic(files[1], export.motion_json(motion.blendshapes, table, extra).encode())
     if plot:
         files.append(out_dir / f"{stem}.png")
         png = export.motion_png(motion.blendshapes, table, f"{audio_path.name}: motion from speech", audio.samples,
-                                audio.sample_rate)  # fmt: skip
+                                audio.sample_rate, result.emotion)  # fmt: skip
         export.write_atomic(files[2], png)
     return result, tuple(files)
 
@@ -368,6 +455,7 @@ def generate(
     preview_seconds: float | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    emotion: EmotionOptions | None = None,
 ) -> GenerateResult:
     """Speech + portrait → talking-head mp4 (H.264 + AAC, audio muxed from time 0).
 
@@ -377,7 +465,7 @@ def generate(
         portrait: photo (or video: its first frame) of a face; the packaged astronaut portrait when None.
         size: side of the square output in pixels (256, 512 or 1024).
         fps: output frame rate.
-        lips, transcript, pose, blink_rate, seed: see :func:`speech_to_motion`.
+        lips, transcript, pose, blink_rate, seed, emotion: see :func:`speech_to_motion`.
         preview_seconds: render only the first seconds (fast look).
         overwrite: replace an existing ``out``.
         progress: show a progress bar on a terminal.
@@ -410,7 +498,8 @@ def generate(
         track = AudioTrack(track.samples[: int(preview_seconds * track.sample_rate)], track.sample_rate)
     image, name = load_portrait(portrait)
     rig = prepare_portrait(image, size, name)
-    motion = speech_to_motion(track, fps, lips, transcript, pose, None, blink_rate, seed).motion
+    made = speech_to_motion(track, fps, lips, transcript, pose, None, blink_rate, seed, emotion)
+    motion = made.motion
     render_rig = prepare(rig.image, rig.face.landmarks.points[0])
     n = len(motion)
     bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
@@ -421,4 +510,4 @@ def generate(
             bar.update(stop - start)
     bar.close()
     return GenerateResult(video=out, motion=motion, frames=n, seconds=time.perf_counter() - started,
-                          notes=rig.notes)  # fmt: skip
+                          notes=rig.notes + made.notes)  # fmt: skip

@@ -107,7 +107,7 @@ def measure_style(image: np.ndarray, pts: np.ndarray, skin: np.ndarray, mouth_op
     )
 
 
-def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: float) -> None:
+def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: float, teeth: float = 1.0) -> None:
     """Paint the inner mouth into ``frame`` in place.
 
     Args:
@@ -115,6 +115,8 @@ def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength:
         pts: (478, 2) target landmarks in pixels.
         style: colours from :func:`measure_style`.
         strength: 0..1 opacity of the fill (0 = nothing painted).
+        teeth: 0..1 share of the upper teeth shown (1 = the lip lifted off them, as in a smile; lower when
+            the jaw drops without the upper lip rising, as in surprise, where the lip covers most of them).
     """
     if strength <= 0.0:
         return
@@ -186,7 +188,7 @@ def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength:
     col = col * (1 - a_lo) + (style.teeth * 0.62 * shade[..., None]) * a_lo
 
     # Upper teeth, hanging from the upper lip (head), slightly darker at the biting edge.
-    h_up = np.minimum(UPPER_TEETH_HEIGHT * width * np.sqrt(arch), UPPER_TEETH_MAX_GAP_SHARE * gap_px)
+    h_up = teeth * np.minimum(UPPER_TEETH_HEIGHT * width * np.sqrt(arch), UPPER_TEETH_MAX_GAP_SHARE * gap_px)
     a_up = np.clip(h_up - du + 0.5, 0.0, 1.0) * (arch > 0)
     edge = np.clip(du / np.maximum(h_up, 1e-3), 0.0, 1.0) ** 3
     teeth = style.teeth * (shade * (1.0 - 0.2 * edge))[..., None]

@@ -27,6 +27,7 @@ from moodtalk.geometry.landmarks import (
     interocular,
 )
 from moodtalk.render import warp
+from moodtalk.render.appearance import AppearanceRig, expression_cues, prepare_appearance, shade, teeth_share
 from moodtalk.render.mouth import OPEN_RAMP, MouthStyle, measure_style, paint_mouth
 from moodtalk.types import N_LANDMARKS
 
@@ -64,6 +65,11 @@ class RenderConfig:
     """Fixed control points per image side (corners included) that keep the background still."""
     mouth_interior: bool = True
     """Paint a procedural inner mouth (cavity, teeth, tongue) where the lips open wider than in the portrait."""
+    appearance: bool = True
+    """Shade expression folds and furrows (nasolabial folds, glabellar lines, forehead furrows, ...) after the
+    warp, from how the target landmarks differ from the portrait's (see ``render/appearance.py``)."""
+    appearance_gain: float = 1.0
+    """Strength of that shading (1 = default)."""
     lip_feather: float = 0.8
     """Gaussian sigma in pixels of the painted mouth's edge."""
     refine_features: bool = True
@@ -109,6 +115,8 @@ class RenderRig:
     """Portrait inner-lip gap in eye distances (image plane)."""
     meta: dict = field(default_factory=dict)
     """Free-form diagnostics (numbers of points, grid size)."""
+    appearance: AppearanceRig | None = None
+    """Per-portrait part of the expression shading (None when ``config.appearance`` is off)."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -216,6 +224,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
     gap = float(lip_gap(pts) / interocular(xy))
     is_open = gap > PORTRAIT_OPEN_MOUTH
     style = measure_style(portrait, xy, skin, is_open, config.lip_feather)
+    look = prepare_appearance(xy, skin, config.appearance_gain) if config.appearance else None
     return RenderRig(
         portrait=np.ascontiguousarray(portrait),
         landmarks=pts,
@@ -238,6 +247,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
             "rings": len(rings),
             "triangles": len(triangles),
         },
+        appearance=look,
     )
 
 
@@ -353,13 +363,18 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
     src_gap_px = float(lip_gap(rig.landmarks))
     gaps = lip_gap(xy)
     iods = interocular(xy)
+    look = rig.appearance
+    cues = expression_cues(look, xy) if look is not None else None
+    teeth = teeth_share(cues) if cues is not None else np.ones(n)
 
     def one(i: int, fields: np.ndarray, k: int, filled: list, boxes: list) -> None:
         full = backward_map(rig, np.ascontiguousarray(fields[k]), filled, boxes)
         cv2.remap(rig.portrait, full, None, cv2.INTER_LINEAR, dst=out[i], borderMode=cv2.BORDER_REPLICATE)
+        if look is not None:
+            shade(out[i], look, xy[i], cues[i])
         if rig.config.mouth_interior and not rig.portrait_mouth_open:
             strength = (gaps[i] - src_gap_px) / (iods[i] * OPEN_RAMP)
-            paint_mouth(out[i], xy[i], rig.mouth_style, float(np.clip(strength, 0.0, 1.0)))
+            paint_mouth(out[i], xy[i], rig.mouth_style, float(np.clip(strength, 0.0, 1.0)), float(teeth[i]))
 
     old_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
