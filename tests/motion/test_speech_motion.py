@@ -99,7 +99,7 @@ def test_rounded_and_spread_vowels() -> None:
 
 
 @pytest.mark.parametrize("fps", [24.0, 25.0, 30.0, 60.0])
-@pytest.mark.parametrize("config", [PHONEMES, ACOUSTIC, MotionConfig()])
+@pytest.mark.parametrize("config", [PHONEMES, ACOUSTIC, MotionConfig(), MotionConfig(path="learned")])
 def test_output_contract(fps: float, config: MotionConfig) -> None:
     n = frame_at(1.5, fps)
     rng = np.random.default_rng(0)
@@ -160,8 +160,9 @@ def test_auto_path_follows_confidence() -> None:
     by_auto_sure = speech_motion(f, sure).weights
     by_auto_unsure = speech_motion(f, unsure).weights
     assert np.array_equal(by_auto_sure, speech_motion(f, sure, PHONEMES).weights)
-    assert np.array_equal(by_auto_unsure, speech_motion(f, unsure, ACOUSTIC).weights)
-    assert np.array_equal(speech_motion(f, None).weights, speech_motion(f, None, ACOUSTIC).weights)
+    learned = MotionConfig(path="learned")
+    assert np.array_equal(by_auto_unsure, speech_motion(f, unsure, learned).weights)
+    assert np.array_equal(speech_motion(f, None).weights, speech_motion(f, None, learned).weights)
     with pytest.raises(ValueError):
         speech_motion(f, sure, MotionConfig(path="visemes"))  # type: ignore[arg-type]
 

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
 class MotionConfig:
     """Settings of ``speech_motion``; the defaults were tuned on real talking-face clips."""
 
-    path: Literal["auto", "phonemes", "acoustic"] = "auto"
-    """Which model drives the mouth. "phonemes": viseme targets of the phone timeline with coarticulation;
-    "acoustic": language-agnostic mouth opening/rounding from loudness and formant cues; "auto": phonemes
-    when a timeline is given and its confidence is at least ``min_phone_confidence``, else acoustic."""
+    path: Literal["auto", "learned", "phonemes", "acoustic"] = "auto"
+    """Which model drives the mouth. "learned": mouth shapes regressed from the speech features by the
+    model trained on real talking clips (``moodtalk.motion.learned``; any language), with lip closures
+    forced at recognised bilabials (when the phone timeline's confidence is at least
+    ``min_phone_confidence``) and at acoustic closure dips; "phonemes": viseme targets of the phone
+    timeline with coarticulation; "acoustic": language-agnostic mouth opening/rounding from loudness and
+    formant cues; "auto": phonemes when a timeline is given and its confidence is at least
+    ``min_phone_confidence``, else acoustic (the learned path did not beat the phoneme path on real clips,
+    see ``benchmarks/README.md``, so it is opt-in)."""
     min_phone_confidence: float = 0.6
-    """Phone-timeline confidence below which "auto" falls back to the acoustic path."""
+    """Phone-timeline confidence below which "auto" falls back to the acoustic path (and the "learned" path
+    does not force closures at recognised bilabials)."""
+    learned_model: Any = field(default=None, compare=False, repr=False)
+    """``moodtalk.motion.learned.MouthModel`` for the "learned" path; None = the shipped model."""
+    learned_closures: Literal["both", "phones", "dips", "none"] = "both"
+    """"learned" path: where lip closures are forced: at recognised bilabials, at acoustic dips, both, or
+    nowhere (the regressed mouth only)."""
 
     anticipation_s: float = 0.05
     """Time constant of a segment's dominance *before* it (Cohen & Massaro 1993): the mouth starts moving

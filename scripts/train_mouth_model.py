@@ -1,0 +1,133 @@
+"""Train the learned speech → mouth model and write ``src/moodtalk/data/mouth_model.npz``.
+
+Data: the real talking clips of ``../shared/data`` (``benchmarks/lipsync_data.py``; the face-stage results
+are cached under ``runs/lipsync_cache/``). Inputs are each clip's speech features at 25 fps
+(``moodtalk.motion.learned.model_inputs``), targets the mouth blendshapes the face stage solved on the
+clip's video. Each clip's targets are first shifted by its audio-video offset: the best lag (+-12 frames)
+of the rule acoustic model's opening against the real opening, minus the median over all clips (so only
+the clip's own sync error is removed, not the typical lip lead). Ridge regression (closed form).
+
+Cross-validated scores: ``benchmarks/bm_lipsync.py`` (leave-one-speaker-out).
+
+Run: ``.venv/bin/python scripts/train_mouth_model.py [--out src/moodtalk/data/mouth_model.npz]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from lipsync_data import Clip, load_clips  # noqa: E402
+from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
+from moodtalk.motion.learned import MouthModel, fit_ridge, model_inputs  # noqa: E402
+from moodtalk.motion.targets import MOUTH_SHAPES  # noqa: E402
+from moodtalk.types import BLENDSHAPE_NAMES  # noqa: E402
+
+CONTEXT = 6
+"""Frames of context on each side (+-240 ms at 25 fps)."""
+N_BANDS = 20
+"""Mel bands after pooling."""
+ALPHA = 0.01
+"""Ridge penalty per training frame (on standardised inputs)."""
+SMOOTH_HZ = 5.0
+"""Low-pass cut-off of the predicted opening."""
+TARGET_SHAPES = MOUTH_SHAPES
+"""Blendshapes the model predicts."""
+MAX_LAG = 12
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    if len(x) >= n:
+        return x[:n]
+    return np.concatenate([x, np.repeat(x[-1:], n - len(x), axis=0)])
+
+
+def _best_lag(real: np.ndarray, gen: np.ndarray) -> tuple[float, int]:
+    best = (-2.0, 0)
+    n = min(len(real), len(gen))
+    for lag in range(-MAX_LAG, MAX_LAG + 1):
+        a = real[max(0, -lag) : n - max(0, lag)]
+        b = gen[max(0, lag) : n + min(0, lag)]
+        if len(a) > 10 and a.std() > 1e-9 and b.std() > 1e-9:
+            r = float(np.corrcoef(a, b)[0, 1])
+            if r > best[0]:
+                best = (r, lag)
+    return best
+
+
+def clip_lags(clips: list[Clip]) -> dict[str, int]:
+    """Per clip, its sync offset in frames (audio features at t + lag go with video frame t)."""
+    from moodtalk.face.model import default_model  # noqa: PLC0415
+    from moodtalk.face.solver import reconstruct  # noqa: PLC0415
+    from moodtalk.geometry.landmarks import mouth_opening  # noqa: PLC0415
+
+    m = default_model()
+    raw = {}
+    for c in clips:
+        w = speech_motion(c.features, None, MotionConfig(path="acoustic")).weights.astype(np.float64)
+        gen = mouth_opening(reconstruct(w, m.canonical, m.basis))
+        raw[c.name] = _best_lag(c.opening.astype(np.float64), gen)[1]
+    med = int(np.median(list(raw.values())))
+    return {k: v - med for k, v in raw.items()}
+
+
+def standardised_opening(clip: Clip) -> np.ndarray:
+    """(T,) the clip's real opening as a z-score about its median."""
+    o = clip.opening.astype(np.float64)
+    return (o - np.median(o)) / max(float(o.std()), 1e-6)
+
+
+def training_pairs(clip: Clip, lag: int, context: int, n_bands: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, z, W) of one clip: inputs of audio frame t + lag against the video's frame t (opening z and the
+    solved mouth weights)."""
+    x = model_inputs(clip.features, context, n_bands)
+    cols = [BLENDSHAPE_NAMES.index(s) for s in TARGET_SHAPES]
+    z = standardised_opening(clip)
+    n = min(len(z), len(x))
+    t = np.arange(n)
+    src = t + lag
+    ok = (src >= 0) & (src < len(x))
+    return x[src[ok]], z[t[ok]], clip.weights[t[ok]][:, cols].astype(np.float64)
+
+
+def train(
+    clips: list[Clip], lags: dict[str, int], context: int = CONTEXT, n_bands: int = N_BANDS, alpha: float = ALPHA
+) -> MouthModel:
+    """Ridge model on the given clips (each frame counts once)."""
+    pairs = [training_pairs(c, lags.get(c.name, 0), context, n_bands) for c in clips]
+    x = np.concatenate([p[0] for p in pairs])
+    z = np.concatenate([p[1] for p in pairs])
+    w = np.concatenate([p[2] for p in pairs])
+    mean, scale, coef, intercept = fit_ridge(x, z[:, None], alpha)
+    pred = ((x - mean) / scale) @ coef[:, 0]
+    # Ridge shrinks the swing: scale it back towards the real one (at most 2x).
+    gain = float(np.clip(z.std() / max(pred.std(), 1e-6), 1.0, 2.0))
+    # Opening pose: least-squares line of each solved mouth weight on the real z.
+    zc = z - z.mean()
+    slope = (zc @ (w - w.mean(0))) / max(float(zc @ zc), 1e-9)
+    pose_mean = w.mean(0) - slope * z.mean()
+    return MouthModel(tuple(TARGET_SHAPES), context, n_bands, mean, scale, coef[:, 0], float(intercept[0]),
+                      pose_mean, slope, gain, SMOOTH_HZ)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "src" / "moodtalk" / "data" / "mouth_model.npz")
+    args = parser.parse_args()
+    clips = load_clips()
+    lags = clip_lags(clips)
+    model = train(clips, lags)
+    model.save(str(args.out))
+    print(f"trained on {len(clips)} clips, {sum(len(c.opening) for c in clips)} frames; "
+          f"D={model.coef.shape[0]}, gain={model.gain:.2f} → {args.out} "
+          f"({args.out.stat().st_size / 1024:.0f} kB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Learned speech → mouth model: ridge regression from a context window of normalised speech features.
+
+Trained on real talking clips (``scripts/train_mouth_model.py``) in two linear steps:
+
+1. ridge regression from the speech features of the clip's audio to the real inner-lip opening the face
+   stage measured on the clip's video, standardised per clip (z-score, so speakers with small and large
+   mouths count alike), with each clip's targets shifted by its measured audio–video lag;
+2. an "opening pose": per mouth blendshape, the least-squares line ``w = pose_mean + pose_slope * z`` of
+   the solved weights on the real standardised opening, pooled over all clips.
+
+The prediction is low-passed (zero phase) and clipped to [0, 1]. It is linear, so it runs at thousands of
+frames per second.
+
+Per-frame input (before stacking the context window):
+
+* log-mel, pooled to ``n_bands`` bands, each normalised per utterance (mean over the utterance's speech
+  frames removed, divided by the speech-frame std of all bands) so microphone and level differences
+  cancel;
+* loudness relative to the utterance's speech level (dB / 10), and its temporal derivative;
+* voicing and voice activity (0/1);
+* spectral shape: flatness, low-minus-high band energy (dB / 20), centroid, F1 and F2 proxies (kHz)
+  and roll-off (kHz / 4).
+
+It is acoustic only (no phones), so it works in any language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from moodtalk.motion.signal import finite, lowpass
+from moodtalk.types import SpeechFeatures
+
+MODEL_FILE = "mouth_model.npz"
+"""Package-data file (``moodtalk/data``) of the shipped model."""
+LEVEL_DB = 10.0
+"""Loudness scale of the relative-level inputs (dB per unit)."""
+QUIET_DB = 40.0
+"""Relative levels are clipped below -QUIET_DB (the utterance's silence floor differs per mic)."""
+
+
+@dataclass(frozen=True)
+class MouthModel:
+    """A trained linear speech → mouth-shape model."""
+
+    shapes: tuple[str, ...]
+    """Names of the predicted blendshapes (K)."""
+    context: int
+    """Frames of context on each side: the window is ``2 * context + 1`` frames."""
+    n_bands: int
+    """Mel bands after pooling."""
+    mean: np.ndarray
+    """(D,) input mean (training set)."""
+    scale: np.ndarray
+    """(D,) input std (training set)."""
+    coef: np.ndarray
+    """(D,) ridge coefficients on the standardised input → standardised opening z."""
+    intercept: float
+    """Offset of z."""
+    pose_mean: np.ndarray
+    """(K,) weights of the shapes at z = 0 (the speaker's typical opening)."""
+    pose_slope: np.ndarray
+    """(K,) change of the weights per unit of z."""
+    gain: float = 1.0
+    """Scale of the predicted z (compensates ridge shrinkage)."""
+    smooth_hz: float = 5.0
+    """Cut-off of the zero-phase low-pass on the predicted z (0: none)."""
+
+    def save(self, path: str) -> None:
+        """Write the model as a compressed ``.npz``."""
+        np.savez_compressed(
+            path, shapes=np.array(self.shapes), context=self.context, n_bands=self.n_bands,
+            mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
+            coef=self.coef.astype(np.float32), intercept=self.intercept, pose_mean=self.pose_mean.astype(np.float32),
+            pose_slope=self.pose_slope.astype(np.float32), gain=self.gain, smooth_hz=self.smooth_hz,
+        )  # fmt: skip
+
+
+def load_model_file(path) -> MouthModel:
+    """Read a model written by ``MouthModel.save``."""
+    with np.load(path) as z:
+        return MouthModel(
+            shapes=tuple(str(s) for s in z["shapes"]), context=int(z["context"]), n_bands=int(z["n_bands"]),
+            mean=z["mean"].astype(np.float64), scale=z["scale"].astype(np.float64),
+            coef=z["coef"].astype(np.float64), intercept=float(z["intercept"]),
+            pose_mean=z["pose_mean"].astype(np.float64), pose_slope=z["pose_slope"].astype(np.float64),
+            gain=float(z["gain"]), smooth_hz=float(z["smooth_hz"]),
+        )  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def default_mouth_model() -> MouthModel:
+    """The shipped model (``moodtalk/data/mouth_model.npz``), loaded once."""
+    with resources.as_file(resources.files("moodtalk") / "data" / MODEL_FILE) as p:
+        return load_model_file(p)
+
+
+def frame_inputs(features: SpeechFeatures, n_bands: int) -> np.ndarray:
+    """(T, F) per-frame inputs, normalised per utterance (see the module docstring)."""
+    n = len(features)
+    speech = np.asarray(features.speech, dtype=bool)
+    voiced = np.asarray(features.voiced, dtype=bool) & speech
+    ref = speech if speech.sum() >= 3 else np.ones(n, dtype=bool)
+    mel = finite(features.mel, -100.0)
+    if n == 0:
+        return np.zeros((0, n_bands + 11))
+    # Pool the mel bands into n_bands groups of neighbours (each group at least one band, so any mel
+    # resolution gives the model's input size).
+    edges = np.linspace(0, mel.shape[1], n_bands + 1)
+    lo = np.minimum(np.floor(edges[:-1]).astype(int), mel.shape[1] - 1)
+    hi = np.maximum(np.round(edges[1:]).astype(int), lo + 1)
+    bands = np.stack([mel[:, a:b].mean(1) for a, b in zip(lo, hi, strict=True)], axis=1)
+    peak = np.percentile(bands[ref], 90, axis=0)
+    bands = np.maximum(bands, peak - QUIET_DB)
+    bands = (bands - bands[ref].mean(0)) / max(float(bands[ref].std()), 1.0)
+    rms = finite(features.rms, -100.0)
+    level = np.percentile(rms[ref], 90)
+    rel = np.maximum(rms - level, -QUIET_DB) / LEVEL_DB
+    drel = np.gradient(rel) if n > 1 else np.zeros(n)
+
+    def col(name: str, fill: float) -> np.ndarray:
+        if name not in features.spectral_names:
+            return np.full(n, fill)
+        return finite(features.spectral[:, features.spectral_names.index(name)], fill)
+
+    spectral = np.stack([
+        col("flatness", 1.0),
+        np.clip(col("low_high_db", 0.0), -60.0, 60.0) / 20.0,
+        col("centroid_hz", 1500.0) / 1000.0,
+        col("f1_hz", 500.0) / 1000.0,
+        col("f2_hz", 1500.0) / 1000.0,
+        col("rolloff_hz", 4000.0) / 4000.0,
+    ], axis=1)  # fmt: skip
+    spectral = spectral * speech[:, None]  # silence: spectral shape of noise is meaningless
+    return np.column_stack([bands, rel, drel, voiced, speech, (rel + 2.0) * voiced, spectral])
+
+
+def stack_context(x: np.ndarray, context: int) -> np.ndarray:
+    """(T, F) → (T, (2 * context + 1) * F): frames t - context .. t + context, edges repeated."""
+    n = x.shape[0]
+    if context == 0 or n == 0:
+        return x
+    padded = np.concatenate([np.repeat(x[:1], context, 0), x, np.repeat(x[-1:], context, 0)])
+    return np.concatenate([padded[k : k + n] for k in range(2 * context + 1)], axis=1)
+
+
+def model_inputs(features: SpeechFeatures, context: int, n_bands: int) -> np.ndarray:
+    """(T, D) stacked inputs of ``features`` for a model with this context and band count."""
+    return stack_context(frame_inputs(features, n_bands), context)
+
+
+def fit_ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ridge on standardised inputs, penalty ``alpha`` per sample: returns (mean, scale, coef, intercept)."""
+    mean = x.mean(0)
+    scale = x.std(0)
+    scale[scale < 1e-6] = 1.0
+    z = (x - mean) / scale
+    ym = y.mean(0)
+    gram = z.T @ z
+    gram[np.diag_indices_from(gram)] += alpha * len(z)
+    coef = np.linalg.solve(gram, z.T @ (y - ym))
+    return mean, scale, coef, ym
+
+
+def predict_opening(features: SpeechFeatures, model: MouthModel) -> np.ndarray:
+    """(T,) predicted standardised mouth opening z (0 = the speaker's median opening, 1 = one std wider)."""
+    x = model_inputs(features, model.context, model.n_bands)
+    if x.shape[0] == 0:
+        return np.zeros(0)
+    z = model.intercept + model.gain * (((x - model.mean) / model.scale) @ model.coef)
+    return lowpass(z, model.smooth_hz, features.fps) if model.smooth_hz > 0 else z
+
+
+def predict_shapes(features: SpeechFeatures, model: MouthModel) -> np.ndarray:
+    """(T, K) predicted weights of ``model.shapes`` in [0, 1] (not gated by silence)."""
+    z = predict_opening(features, model)
+    return np.clip(model.pose_mean + np.outer(z, model.pose_slope), 0.0, 1.0)

@@ -1,0 +1,117 @@
+"""Learned speech → mouth path: shipped weights, output contract, silence, loudness."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from moodtalk.audio import speech_features
+from moodtalk.motion import MOUTH_SHAPES, MotionConfig, speech_motion
+from moodtalk.motion.learned import MouthModel, default_mouth_model, load_model_file, predict_shapes
+from moodtalk.types import BLENDSHAPE_NAMES, AudioTrack
+
+LEARNED = MotionConfig(path="learned")
+SR = 16000
+
+
+def vowel(seconds: float, amplitude: float, f0: float = 120.0) -> np.ndarray:
+    """A vowel-like harmonic tone (formants near 700 and 1200 Hz) with a soft onset and offset."""
+    t = np.arange(int(seconds * SR)) / SR
+    y = np.zeros_like(t)
+    for k in range(1, 30):
+        f = k * f0
+        env = np.exp(-(((f - 700) / 200) ** 2)) + 0.6 * np.exp(-(((f - 1200) / 250) ** 2)) + 0.05
+        y += env * np.sin(2 * np.pi * f * t)
+    ramp = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.03)
+    return (amplitude * ramp * y / np.abs(y).max()).astype(np.float32)
+
+
+def track_of(samples: np.ndarray, config: MotionConfig = LEARNED) -> np.ndarray:
+    feats = speech_features(AudioTrack(samples.astype(np.float32), SR), fps=25.0)
+    return speech_motion(feats, None, config).weights
+
+
+def jaw(weights: np.ndarray) -> np.ndarray:
+    return weights[:, BLENDSHAPE_NAMES.index("jawOpen")].astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def utterance() -> np.ndarray:
+    """0.5 s silence, quiet vowel, short pause, loud vowel, 0.5 s silence (with a faint noise floor)."""
+    rng = np.random.default_rng(0)
+    parts = [np.zeros(SR // 2), vowel(0.6, 0.03), np.zeros(SR // 5), vowel(0.6, 0.5), np.zeros(SR // 2)]
+    y = np.concatenate(parts)
+    return (y + 1e-4 * rng.standard_normal(y.size)).astype(np.float32)
+
+
+def test_shipped_model_loads() -> None:
+    model = default_mouth_model()
+    assert isinstance(model, MouthModel)
+    assert set(model.shapes) <= set(MOUTH_SHAPES) and "jawOpen" in model.shapes
+    d = model.coef.shape[0]
+    assert model.mean.shape == model.scale.shape == (d,)
+    assert model.pose_mean.shape == model.pose_slope.shape == (len(model.shapes),)
+    assert np.isfinite(model.coef).all() and (model.scale > 0).all()
+    assert model.pose_slope[model.shapes.index("jawOpen")] > 0  # a wider opening is more jaw
+
+
+def test_save_load_roundtrip(tmp_path) -> None:
+    model = default_mouth_model()
+    path = tmp_path / "m.npz"
+    model.save(str(path))
+    again = load_model_file(path)
+    assert again.shapes == model.shapes and again.context == model.context
+    np.testing.assert_allclose(again.coef, model.coef, rtol=1e-6)
+
+
+def test_output_contract(utterance: np.ndarray) -> None:
+    w = track_of(utterance)
+    n = int(np.ceil(utterance.size / SR * 25))
+    assert w.shape == (n, len(BLENDSHAPE_NAMES)) and w.dtype == np.float32
+    assert np.isfinite(w).all() and w.min() >= 0 and w.max() <= 1
+    others = [i for i, name in enumerate(BLENDSHAPE_NAMES) if name not in MOUTH_SHAPES]
+    assert not w[:, others].any()
+    assert w.any()
+
+
+def test_silence_is_closed_and_loud_opens_wider(utterance: np.ndarray) -> None:
+    j = jaw(track_of(utterance, MotionConfig(path="learned", learned_closures="none")))
+    fps = 25.0
+    lead_silence = j[: int(0.35 * fps)]
+    quiet = j[int(0.65 * fps) : int(1.0 * fps)]
+    loud = j[int(1.45 * fps) : int(1.8 * fps)]
+    assert lead_silence.max() < 0.02  # relaxed, closed mouth before speech
+    assert loud.mean() > quiet.mean() + 0.02  # louder vowel, wider jaw
+    assert loud.mean() > 0.05
+
+
+def test_all_silence_is_neutral() -> None:
+    assert not track_of(np.zeros(SR, np.float32)).any()
+
+
+def test_no_nan_on_odd_input() -> None:
+    rng = np.random.default_rng(1)
+    for y in (rng.standard_normal(SR).astype(np.float32) * 0.3, np.full(SR // 2, 0.2, np.float32)):
+        w = track_of(y)
+        assert np.isfinite(w).all() and w.min() >= 0 and w.max() <= 1
+    for n in (0, 1, 2):  # tiny inputs
+        w = track_of(np.zeros(n * SR // 25, np.float32))
+        assert w.shape[1] == len(BLENDSHAPE_NAMES)
+
+
+def test_predict_shapes_range(utterance: np.ndarray) -> None:
+    feats = speech_features(AudioTrack(utterance, SR), fps=25.0)
+    pred = predict_shapes(feats, default_mouth_model())
+    assert pred.shape == (len(feats), len(default_mouth_model().shapes))
+    assert np.isfinite(pred).all() and pred.min() >= 0 and pred.max() <= 1
+
+
+def test_fast(utterance: np.ndarray) -> None:
+    """≥ 50× real time (features excluded) on 60 s of speech."""
+    y = np.tile(utterance, int(np.ceil(60 * SR / utterance.size)))
+    feats = speech_features(AudioTrack(y, SR), fps=25.0)
+    t0 = time.perf_counter()
+    speech_motion(feats, None, LEARNED)
+    assert time.perf_counter() - t0 < (y.size / SR) / 50
