@@ -11,12 +11,13 @@ Every file is written to a temporary name and renamed, so a failure leaves no pa
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -35,74 +36,87 @@ LIVE_LINK_FACE_SHAPES = (
 )  # fmt: skip
 LIVE_LINK_FACE_POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
                        "RightEyeYaw", "RightEyePitch", "RightEyeRoll")  # fmt: skip
+ROW_BLOCK = 4096
+"""Frames formatted at a time when writing: memory stays bounded for hours of motion."""
 EYE_LOOK_DEGREES = 25.0
 """Eye rotation (degrees) of a full eyeLook* weight, for the per-eye angles of Live Link Face."""
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` through a temporary file in the same folder."""
+def write_atomic(path: Path, content: bytes | Callable[[TextIO], None]) -> None:
+    """Write bytes, or text through ``content(file)``, to ``path`` via a temporary file in the same folder."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                content(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def motion_csv(blend: BlendshapeTrack, pose: np.ndarray) -> str:
-    """moodtalk CSV text. ``pose`` is (T, len(POSE_COLUMNS))."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(("time",) + blend.names + POSE_COLUMNS)
-    for i in range(len(blend)):
-        row = [f"{i / blend.fps:.4f}"] + [f"{v:.4f}" for v in blend.weights[i]] + [f"{v:.4f}" for v in pose[i]]
-        w.writerow(row)
-    return out.getvalue()
+def _rows(values: np.ndarray) -> Iterator[str]:
+    """'v1,v2,...' lines of a (T, D) array with 4 decimals, a block at a time (bounded memory)."""
+    for start in range(0, len(values), ROW_BLOCK):
+        block = np.round(np.asarray(values[start : start + ROW_BLOCK], dtype=np.float64), 4)
+        for row in block:
+            yield ",".join(f"{v:.4f}" for v in row)
 
 
-def live_link_face_csv(blend: BlendshapeTrack, pose: np.ndarray) -> str:
-    """Live Link Face CSV text (head angles in radians, timecode HH:MM:SS:FF.mmm)."""
+def write_motion_csv(f: TextIO, blend: BlendshapeTrack, pose: np.ndarray) -> None:
+    """moodtalk CSV layout. ``pose`` is (T, len(POSE_COLUMNS))."""
+    f.write(",".join(("time",) + blend.names + POSE_COLUMNS) + "\n")
+    time = (np.arange(len(blend)) / blend.fps)[:, None]
+    for start in range(0, len(blend), ROW_BLOCK):
+        stop = start + ROW_BLOCK
+        rows = np.column_stack([time[start:stop], blend.weights[start:stop], pose[start:stop]])
+        for line in _rows(rows):
+            f.write(line + "\n")
+
+
+def _timecode(i: int, fps: float) -> str:
+    """Live Link Face timecode HH:MM:SS:FF.mmm of frame i."""
+    secs = i / fps
+    frame = int(round((secs - int(secs)) * fps))
+    hms = f"{int(secs // 3600):02d}:{int(secs // 60) % 60:02d}:{int(secs) % 60:02d}"
+    return f"{hms}:{frame:02d}.{int(secs * 1000) % 1000:03d}"
+
+
+def write_live_link_face_csv(f: TextIO, blend: BlendshapeTrack, pose: np.ndarray) -> None:
+    """Live Link Face CSV layout (head and eye angles in radians)."""
     lookup = {n[0].upper() + n[1:]: i for i, n in enumerate(blend.names)}
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(("Timecode", "BlendShapeCount") + LIVE_LINK_FACE_SHAPES + LIVE_LINK_FACE_POSE)
-    fps = blend.fps
-    for i in range(len(blend)):
-        wts = blend.weights[i]
-        shapes = [wts[lookup[n]] if n in lookup else 0.0 for n in LIVE_LINK_FACE_SHAPES]
 
-        def eye(side: str, wts: np.ndarray = wts) -> list[float]:
-            g = {k: wts[lookup[f"EyeLook{k}{side}"]] if f"EyeLook{k}{side}" in lookup else 0.0
-                 for k in ("In", "Out", "Up", "Down")}  # fmt: skip
-            sign = 1.0 if side == "Left" else -1.0  # subject's left eye looks out = towards +x
-            yaw = sign * (g["Out"] - g["In"]) * np.deg2rad(EYE_LOOK_DEGREES)
-            pitch = (g["Down"] - g["Up"]) * np.deg2rad(EYE_LOOK_DEGREES)
-            return [yaw, pitch, 0.0]
+    def column(name: str) -> np.ndarray:
+        return blend.weights[:, lookup[name]] if name in lookup else np.zeros(len(blend), np.float32)
 
-        head = list(np.deg2rad(pose[i, :3]))
-        secs = i / fps
-        frame = int(round((secs - int(secs)) * fps))
-        hms = f"{int(secs // 3600):02d}:{int(secs // 60) % 60:02d}:{int(secs) % 60:02d}"
-        tc = f"{hms}:{frame:02d}.{int(secs * 1000) % 1000:03d}"
-        w.writerow([tc, len(LIVE_LINK_FACE_SHAPES)] + [f"{v:.4f}" for v in shapes + head + eye("Left") + eye("Right")])
-    return out.getvalue()
+    shapes = np.column_stack([column(n) for n in LIVE_LINK_FACE_SHAPES])  # (T, 52)
+    rad = np.deg2rad(EYE_LOOK_DEGREES)
+    eyes = []
+    for side, sign in (("Left", 1.0), ("Right", -1.0)):  # the subject's left eye looks out towards +x
+        yaw = sign * (column(f"EyeLookOut{side}") - column(f"EyeLookIn{side}")) * rad
+        pitch = (column(f"EyeLookDown{side}") - column(f"EyeLookUp{side}")) * rad
+        eyes += [yaw, pitch, np.zeros(len(blend))]
+    angles = np.column_stack([np.deg2rad(pose[:, :3])] + eyes)  # (T, 9)
+    f.write(",".join(("Timecode", "BlendShapeCount") + LIVE_LINK_FACE_SHAPES + LIVE_LINK_FACE_POSE) + "\n")
+    for i, line in enumerate(_rows(np.column_stack([shapes, angles]))):
+        f.write(f"{_timecode(i, blend.fps)},{len(LIVE_LINK_FACE_SHAPES)},{line}\n")
 
 
-def motion_json(blend: BlendshapeTrack, pose: np.ndarray, extra: dict) -> str:
-    """JSON text: fps, names, pose columns, per-frame arrays and any extra fields."""
-    doc = {
-        "fps": blend.fps,
-        "frames": len(blend),
-        "blendshape_names": list(blend.names),
-        "pose_columns": list(POSE_COLUMNS),
-        **extra,
-        "time": [round(i / blend.fps, 4) for i in range(len(blend))],
-        "blendshapes": np.round(blend.weights, 4).tolist(),
-        "pose": np.round(pose, 4).tolist(),
-    }
-    return json.dumps(doc, indent=1)
+def write_motion_json(f: TextIO, blend: BlendshapeTrack, pose: np.ndarray, extra: dict) -> None:
+    """JSON: fps, names, pose columns, any extra fields, then per-frame arrays written row by row."""
+    head = {"fps": blend.fps, "frames": len(blend), "blendshape_names": list(blend.names),
+            "pose_columns": list(POSE_COLUMNS), **extra}  # fmt: skip
+    f.write(json.dumps(head, indent=1)[:-2] + ",\n")  # reopen the object to append the arrays
+    f.write(' "time": [' + ",".join(f"{i / blend.fps:.4f}" for i in range(len(blend))) + "],\n")
+    for key, values, last in (("blendshapes", blend.weights, False), ("pose", pose, True)):
+        f.write(f' "{key}": [\n')
+        for i, line in enumerate(_rows(values)):
+            f.write(("," if i else "") + f"[{line}]\n")
+        f.write("]" + ("\n" if last else ",\n"))
+    f.write("}\n")
 
 
 PLOT_GROUPS = (

@@ -121,8 +121,8 @@ def analyze(
     }
     stem = input_path.stem
     files = [out_dir / f"{stem}.csv", out_dir / f"{stem}.json"]
-    export.write_atomic(files[0], export.motion_csv(blend, table).encode())
-    export.write_atomic(files[1], export.motion_json(blend, table, extra).encode())
+    export.write_atomic(files[0], lambda f: export.write_motion_csv(f, blend, table))
+    export.write_atomic(files[1], lambda f: export.write_motion_json(f, blend, table, extra))
     if plot:
         files.append(out_dir / f"{stem}.png")
         export.write_atomic(files[2], export.motion_png(blend, table, f"{input_path.name}: analysed motion"))
@@ -314,8 +314,8 @@ def animate(
     table = motion_pose_table(motion)
     stem = audio_path.stem
     files = [out_dir / f"{stem}.csv", out_dir / f"{stem}.json"]
-    text = export.live_link_face_csv if csv_format == "livelinkface" else export.motion_csv
-    export.write_atomic(files[0], text(motion.blendshapes, table).encode())
+    write_csv = export.write_live_link_face_csv if csv_format == "livelinkface" else export.write_motion_csv
+    export.write_atomic(files[0], lambda f: write_csv(f, motion.blendshapes, table))
     extra = {
         "source": str(audio_path),
         "pose_note": "head pose relative to the portrait: degrees, and x/y offsets in eye distances",
@@ -327,7 +327,7 @@ def animate(
         "emotion_weights": np.round(result.emotion.weights, 3).tolist() if result.emotion else None,
         "emotion_intensity": np.round(result.emotion.intensity, 3).tolist() if result.emotion else None,
     }
-    export.write_atomic(files[1], export.motion_json(motion.blendshapes, table, extra).encode())
+    export.write_atomic(files[1], lambda f: export.write_motion_json(f, motion.blendshapes, table, extra))
     if plot:
         files.append(out_dir / f"{stem}.png")
         png = export.motion_png(motion.blendshapes, table, f"{audio_path.name}: motion from speech", audio.samples,

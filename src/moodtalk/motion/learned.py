@@ -168,10 +168,20 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, n
 
 def predict_opening(features: SpeechFeatures, model: MouthModel) -> np.ndarray:
     """(T,) predicted standardised mouth opening z (0 = the speaker's median opening, 1 = one std wider)."""
-    x = model_inputs(features, model.context, model.n_bands)
-    if x.shape[0] == 0:
+    x = frame_inputs(features, model.n_bands)  # (T, F)
+    n, f = x.shape
+    if n == 0:
         return np.zeros(0)
-    z = model.intercept + model.gain * (((x - model.mean) / model.scale) @ model.coef)
+    # The same as ((stack_context(x) - mean) / scale) @ coef, one context offset at a time, so a
+    # long file never holds the (T, (2c+1)F) stacked matrix.
+    c = model.context
+    w = (np.ravel(model.coef) / model.scale).reshape(2 * c + 1, f)  # (2c+1, F)
+    bias = float(np.ravel(model.coef) @ (model.mean / model.scale))
+    padded = np.concatenate([np.repeat(x[:1], c, 0), x, np.repeat(x[-1:], c, 0)]) if c else x
+    z = np.full(n, -bias)
+    for k in range(2 * c + 1):
+        z += padded[k : k + n] @ w[k]
+    z = model.intercept + model.gain * z
     return lowpass(z, model.smooth_hz, features.fps) if model.smooth_hz > 0 else z
 
 
