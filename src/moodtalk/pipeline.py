@@ -347,7 +347,9 @@ MAX_PORTRAIT_SIDE = 2048
 MIN_FACE_EYE_DISTANCE = 24
 """Faces with a smaller eye distance in pixels are too small to track reliably."""
 CHUNK_FRAMES = 32
-"""Frames rendered and encoded per step: bounded memory, first frame early."""
+"""Frames rendered and encoded per step: bounded memory."""
+FIRST_CHUNK_FRAMES = 4
+"""Frames of the first step, small so the first frame is out early."""
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,8 @@ class GenerateResult:
     """Frames rendered."""
     seconds: float
     """Wall-clock time of the whole run."""
+    first_frame_seconds: float
+    """Wall-clock time until the first frame was encoded."""
     notes: tuple[str, ...]
     """Warnings given."""
 
@@ -503,11 +507,16 @@ def generate(
     render_rig = prepare(rig.image, rig.face.landmarks.points[0])
     n = len(motion)
     bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
+    first_frame = None
     with VideoWriter(out, (size, size), fps, audio=track) as writer:
-        for start in range(0, n, CHUNK_FRAMES):
-            stop = min(n, start + CHUNK_FRAMES)
+        # A short first chunk puts the first frame out early; later chunks are larger for throughput.
+        bounds = [0, min(n, FIRST_CHUNK_FRAMES), *range(FIRST_CHUNK_FRAMES + CHUNK_FRAMES, n, CHUNK_FRAMES), n]
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            if stop <= start:
+                continue
             writer.write(render(render_rig, target_landmarks(rig, motion, start, stop)))
+            first_frame = first_frame or time.perf_counter() - started
             bar.update(stop - start)
     bar.close()
     return GenerateResult(video=out, motion=motion, frames=n, seconds=time.perf_counter() - started,
-                          notes=rig.notes + made.notes)  # fmt: skip
+                          first_frame_seconds=first_frame or 0.0, notes=rig.notes + made.notes)  # fmt: skip
