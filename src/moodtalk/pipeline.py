@@ -23,6 +23,7 @@ from moodtalk.types import (
     EmotionTrack,
     FaceAnalysis,
     Frames,
+    LandmarkTrack,
     MotionTrack,
     PhoneTimeline,
     SpeechFeatures,
@@ -395,9 +396,15 @@ def prepare_portrait(image: np.ndarray, size: int, name: str) -> PortraitRig:
                      "expect a soft picture")  # fmt: skip
     import cv2
 
+    from moodtalk.face import solve_landmarks
+    from moodtalk.geometry.crop import apply_affine
+
     interp = cv2.INTER_AREA if affine[0, 0] < 1 else cv2.INTER_CUBIC
     crop = cv2.warpAffine(image, affine, (size, size), flags=interp, borderMode=cv2.BORDER_REPLICATE)
-    face = analyze_face([Frames(crop[None], DEFAULT_FPS)], static=True, source=name)
+    # The crop is a scale and shift of the photo: map the landmarks instead of tracking again.
+    points = apply_affine(found.landmarks.points, affine).astype(np.float32)
+    track = LandmarkTrack(points=points, valid=found.landmarks.valid, image_size=(size, size), fps=DEFAULT_FPS)
+    face = solve_landmarks(track, source=name)
     return PortraitRig(image=crop, face=face, notes=tuple(notes))
 
 
@@ -481,6 +488,7 @@ def generate(
         InputError: bad audio or portrait, no face, existing or unwritable output.
     """
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
 
@@ -508,15 +516,23 @@ def generate(
     n = len(motion)
     bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
     first_frame = None
-    with VideoWriter(out, (size, size), fps, audio=track) as writer:
+    with VideoWriter(out, (size, size), fps, audio=track) as writer, ThreadPoolExecutor(1) as encoder:
         # A short first chunk puts the first frame out early; later chunks are larger for throughput.
         bounds = [0, min(n, FIRST_CHUNK_FRAMES), *range(FIRST_CHUNK_FRAMES + CHUNK_FRAMES, n, CHUNK_FRAMES), n]
+        pending = None  # the encoder (x264 releases the GIL) works on one chunk while the next renders
         for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
             if stop <= start:
                 continue
-            writer.write(render(render_rig, target_landmarks(rig, motion, start, stop)))
-            first_frame = first_frame or time.perf_counter() - started
+            frames = render(render_rig, target_landmarks(rig, motion, start, stop))
+            if pending is not None:
+                pending.result()
+            pending = encoder.submit(writer.write, frames)
+            if first_frame is None:
+                pending.result()
+                first_frame = time.perf_counter() - started
             bar.update(stop - start)
+        if pending is not None:
+            pending.result()
     bar.close()
     return GenerateResult(video=out, motion=motion, frames=n, seconds=time.perf_counter() - started,
                           first_frame_seconds=first_frame or 0.0, notes=rig.notes + made.notes)  # fmt: skip

@@ -1,6 +1,7 @@
 """Face stage: frames → landmarks, head pose, pose-free face and blendshape weights.
 
-Public entry point: :func:`analyze_face`.
+Public entry point: :func:`analyze_face` (track + solve); :func:`solve_landmarks` solves landmarks
+that are already tracked.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from moodtalk.errors import InputError
 from moodtalk.face.model import FaceModel, default_model, estimate_pose, to_canonical
 from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residual, solve_weights
 from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
-from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, PoseTrack
+from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, LandmarkTrack, PoseTrack
 
-__all__ = ["FaceConfig", "analyze_face"]
+__all__ = ["FaceConfig", "analyze_face", "solve_landmarks"]
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,37 @@ def analyze_face(
     Raises:
         InputError: no face in any frame, or no frames.
     """
-    model = model or default_model()
     track, most_faces = track_frames(chunks, static=static, cfg=config.tracker)
+    notes = (f"{most_faces} faces seen; using the largest one",) if most_faces > 1 else ()
+    return solve_landmarks(track, neutral=neutral, config=config, model=model, source=source, notes=notes)
+
+
+def solve_landmarks(
+    track: LandmarkTrack,
+    *,
+    neutral: np.ndarray | None = None,
+    config: FaceConfig = FaceConfig(),
+    model: FaceModel | None = None,
+    source: str | None = None,
+    notes: tuple[str, ...] = (),
+) -> FaceAnalysis:
+    """Head pose and expression of already tracked landmarks (the second half of :func:`analyze_face`).
+
+    Args:
+        track: landmarks in pixels, NaN where no face was found.
+        neutral, config, model, source: as in :func:`analyze_face`.
+        notes: messages to carry into the result.
+
+    Raises:
+        InputError: no frames, or no face in any frame.
+    """
+    model = model or default_model()
     if len(track) == 0:
         raise InputError(source, "has no frames")
     valid = track.valid
     if not valid.any():
         raise InputError(source, f"no face found in any of its {len(track)} frame(s)")
-    notes = []
-    if most_faces > 1:
-        notes.append(f"{most_faces} faces seen; using the largest one")
+    notes = list(notes)
     for first, last in untracked_ranges(valid):
         fps = track.fps
         notes.append(f"no face in frames {first}-{last} ({first / fps:.2f}-{(last + 1) / fps:.2f} s); interpolated")

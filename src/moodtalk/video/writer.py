@@ -49,7 +49,7 @@ class VideoWriter:
         fps: float,
         audio: AudioTrack | None = None,
         crf: int = 18,
-        preset: str = "veryfast",
+        preset: str = "superfast",
     ) -> None:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, got {fps!r}")
