@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEBS := espeak-ng sox ffmpeg
 
-.PHONY: setup test lint bench clean
+.PHONY: setup test lint bench clean eval
 
 setup: $(BIN)/moodtalk
 	@missing=""; for d in $(DEBS); do command -v $$d >/dev/null 2>&1 || missing="$$missing $$d"; done; \
@@ -33,7 +33,12 @@ lint:
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench:
-	$(BIN)/python benchmarks/bm_analyze.py
+	for b in benchmarks/bm_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The full evaluation on ../shared/data (about 12 minutes), then the README's results section from it.
+eval:
+	$(BIN)/moodtalk eval --data ../shared/data --out runs/eval_full
+	$(BIN)/python -m moodtalk.evaluation.report runs/eval_full/report.md README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -11,6 +11,7 @@ import numpy as np
 
 from moodtalk import __version__
 from moodtalk.errors import InputError
+from moodtalk.evaluation.cli import add_eval_parser, run_eval_command
 
 DESCRIPTION = """\
 moodtalk turns speech into an emotional talking-head video on an ordinary CPU, with nothing
@@ -336,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyze(sub)
     _add_animate(sub)
     _add_generate(sub)
+    add_eval_parser(sub)
     return parser
 
 
@@ -378,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_animate(args)
         if args.command == "generate":
             return _run_generate(args)
+        if args.command == "eval":
+            return run_eval_command(args)
         parser.print_help()
         return 2
     except InputError as e:
