@@ -17,14 +17,15 @@ Gaussian-smoothed, sigma 40 ms) for the correlation only.
 Metrics per clip:
 
 * r: Pearson correlation of real and generated opening over all frames at the best lag in +-12 frames
-  (lag > 0: generated late);
-* closures: a real closure event is a run of frames in speech (the audio's voice activity, +-2 frames)
-  whose real opening is below ``max(25 % of the clip's speech-time median opening, 0.04)`` (0.04 IOD ~ 2.5 mm
-  absorbs the tracker's noise); a generated closure the same on the generated opening with its own median
-  and no absolute floor (the generated opening is measured from the neutral mouth's lip gap, see
-  ``generated_opening``). Recall = share of real events with a
-  generated closed frame within +-2 frames of the run (after the best lag); precision = share of
-  generated events with a real closed frame within +-2 frames.
+  (``metrics.best_lag_correlation``; lag > 0: generated late);
+* closures (this benchmark's own definition, not ``metrics.closure_events`` / ``match_events``): a real
+  closure event is a run of frames in speech (the audio's voice activity, +-2 frames) whose real opening
+  is below ``max(25 % of the clip's speech-time median opening, 0.04)`` (0.04 IOD ~ 2.5 mm absorbs the
+  tracker's noise); a generated closure the same on the generated opening with its own median and no
+  absolute floor (the generated opening is measured from the neutral mouth's lip gap, see
+  ``generated_opening``). Recall = share of real events with a generated closed frame within +-2 frames
+  of the run (after the best lag); precision = share of generated events with a real closed frame
+  within +-2 frames.
 
 Run: ``.venv/bin/python benchmarks/bm_lipsync.py`` (a few minutes once the cache exists; building the
 cache runs the face stage on ~50 s of video per minute).
@@ -46,13 +47,16 @@ from lipsync_data import FPS, Clip, load_clips  # noqa: E402
 from moodtalk.face.model import default_model  # noqa: E402
 from moodtalk.face.solver import reconstruct  # noqa: E402
 from moodtalk.geometry.landmarks import mouth_opening  # noqa: E402
+from moodtalk.metrics.measures import best_lag_correlation  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel  # noqa: E402
 
 METHODS = ("learned", "phonemes", "acoustic")
 """speech_motion paths compared."""
 MAX_LAG = 12
-"""Largest audio-video lag searched (frames)."""
+"""Largest audio-video lag searched (frames) by ``metrics.best_lag_correlation`` (same lag convention and
+overlap as this script's former own search; it differs only on exact ties, which go to the smallest |lag|,
+and in accepting overlaps of 3 frames instead of 10, which never matters here: clips have >= 48 frames)."""
 CLOSE_FRACTION = 0.25
 """Closure threshold: this fraction of the speech-time median opening ..."""
 CLOSE_ABS = 0.04
@@ -78,27 +82,18 @@ def shift(x: np.ndarray, lag: int) -> np.ndarray:
     return x[idx]
 
 
-def best_lag_r(real: np.ndarray, gen: np.ndarray, max_lag: int = MAX_LAG) -> tuple[float, int]:
-    """(r, lag): highest Pearson r of real[t] vs gen[t + lag] over the overlap, lag in +-max_lag."""
-    best = (-2.0, 0)
-    n = min(len(real), len(gen))
-    for lag in range(-max_lag, max_lag + 1):
-        a = real[max(0, -lag) : n - max(0, lag)]
-        b = gen[max(0, lag) : n + min(0, lag)]
-        if len(a) < 10 or a.std() < 1e-9 or b.std() < 1e-9:
-            continue
-        r = float(np.corrcoef(a, b)[0, 1])
-        if r > best[0]:
-            best = (r, lag)
-    return best if best[0] > -2 else (float("nan"), 0)
-
-
 def closure_runs(
     opening: np.ndarray, speech: np.ndarray, floor: float = CLOSE_ABS
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Closure events (first, last frame) in speech, and the (T,) closed mask used for matching.
 
     Closed: below ``max(CLOSE_FRACTION x speech-time median, floor)``.
+
+    Not ``metrics.closure_events`` / ``match_events``: those take one frame per event (a local minimum
+    below the threshold, candidates within 2 frames merged) and match events one-to-one, while this
+    benchmark's documented definition (module docstring) takes whole closed runs and counts a run as hit
+    when any closed frame of the other curve lies within +-TOLERANCE frames of it. Kept so that the
+    numbers stay comparable with the README table.
     """
     near = scipy.ndimage.binary_dilation(speech, iterations=TOLERANCE) if speech.any() else speech
     med = float(np.median(opening[near])) if near.any() else float(np.median(opening))
@@ -168,15 +163,14 @@ def evaluate(clips: list[Clip], models: dict[str, MouthModel]) -> list[dict]:
             w = speech_motion(c.features, c.phones, cfg).weights
             row[f"{key}_s"] = time.perf_counter() - t0
             gen = fit_length(generated_opening(w), n)
-            r, lag = best_lag_r(real, gen)
+            r, lag = best_lag_correlation(real, gen, MAX_LAG)
             rec, prec, n_ev = closure_scores(real, gen, speech, lag)
             row.update({f"{key}_r": r, f"{key}_lag": lag, f"{key}_rec": rec, f"{key}_prec": prec, "events": n_ev})
         bare = MotionConfig(path="learned", learned_model=models[c.group], learned_closures="none")
-        row["bare_r"] = best_lag_r(
-            real, fit_length(generated_opening(speech_motion(c.features, c.phones, bare).weights), n)
-        )[0]
+        bare_gen = fit_length(generated_opening(speech_motion(c.features, c.phones, bare).weights), n)
+        row["bare_r"] = best_lag_correlation(real, bare_gen, MAX_LAG)[0]
         loud = scipy.ndimage.gaussian_filter1d(np.maximum(c.features.rms, -80.0), LOUDNESS_SIGMA_S * FPS)
-        row["loud_r"], row["loud_lag"] = best_lag_r(real, fit_length(loud, n))
+        row["loud_r"], row["loud_lag"] = best_lag_correlation(real, fit_length(loud, n), MAX_LAG)
         rows.append(row)
     return rows
 
