@@ -306,6 +306,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="render only the first SECONDS (3 when given without a number) (default: all)",
     )
+    p.add_argument(
+        "--paste-back",
+        action="store_true",
+        help="output the whole photo with the animated face blended back in place, at the photo's "
+        "size (default: the square face crop at --size)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file (default: refuse)")
     _add_emotion_options(p)
 
@@ -320,7 +326,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     result = generate(args.audio, args.out, portrait=args.portrait, size=args.size, fps=args.fps, lips=args.lips,
                       transcript=args.transcript, pose=args.pose, blink_rate=args.blink_rate, seed=args.seed,
                       preview_seconds=args.preview, overwrite=args.overwrite,
-                      emotion=_emotion_options(args))  # fmt: skip
+                      emotion=_emotion_options(args), paste_back_full=args.paste_back)  # fmt: skip
     for note in result.notes:
         print(f"moodtalk: warning: {note}", file=sys.stderr)
     seconds = result.frames / args.fps

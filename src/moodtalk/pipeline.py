@@ -363,6 +363,33 @@ class PortraitRig:
     """The crop's face: landmarks, pose, neutral identity and its own expression weights."""
     notes: tuple[str, ...]
     """Warnings for the user (several faces, upscaled tiny face, ...)."""
+    photo: np.ndarray
+    """(H, W, 3) uint8 the whole photo (as loaded, at most ``MAX_PORTRAIT_SIDE``)."""
+    crop_affine: np.ndarray
+    """(2, 3) map from photo pixels to crop pixels."""
+
+
+PASTE_FEATHER = 0.06
+"""Width of the soft border, as a fraction of the crop side, where a pasted-back crop blends into the photo."""
+
+
+def paste_back(frames: np.ndarray, rig: PortraitRig) -> np.ndarray:
+    """(n, S, S, 3) rendered crops → (n, H, W, 3) the whole photo with each crop blended in place."""
+    import cv2
+
+    height, width = rig.photo.shape[:2]
+    size = frames.shape[1]
+    inverse = cv2.invertAffineTransform(rig.crop_affine)
+    edge = max(1, int(PASTE_FEATHER * size))
+    mask = np.zeros((size, size), np.float32)
+    mask[edge:-edge, edge:-edge] = 1.0
+    mask = cv2.GaussianBlur(mask, (0, 0), edge / 2)
+    alpha = cv2.warpAffine(mask, inverse, (width, height), flags=cv2.INTER_LINEAR)[..., None]
+    out = np.empty((len(frames), height, width, 3), np.uint8)
+    for i, frame in enumerate(frames):
+        placed = cv2.warpAffine(frame, inverse, (width, height), flags=cv2.INTER_LINEAR)
+        out[i] = (alpha * placed + (1 - alpha) * rig.photo).astype(np.uint8)
+    return out
 
 
 def load_portrait(portrait: str | Path | None) -> tuple[np.ndarray, str]:
@@ -405,7 +432,7 @@ def prepare_portrait(image: np.ndarray, size: int, name: str) -> PortraitRig:
     points = apply_affine(found.landmarks.points, affine).astype(np.float32)
     track = LandmarkTrack(points=points, valid=found.landmarks.valid, image_size=(size, size), fps=DEFAULT_FPS)
     face = solve_landmarks(track, source=name)
-    return PortraitRig(image=crop, face=face, notes=tuple(notes))
+    return PortraitRig(image=crop, face=face, notes=tuple(notes), photo=image, crop_affine=affine)
 
 
 def target_landmarks(rig: PortraitRig, motion: MotionTrack, start: int, stop: int) -> np.ndarray:
@@ -467,6 +494,7 @@ def generate(
     overwrite: bool = False,
     progress: bool = True,
     emotion: EmotionOptions | None = None,
+    paste_back_full: bool = False,
 ) -> GenerateResult:
     """Speech + portrait → talking-head mp4 (H.264 + AAC, audio muxed from time 0).
 
@@ -478,6 +506,8 @@ def generate(
         fps: output frame rate.
         lips, transcript, pose, blink_rate, seed, emotion: see :func:`speech_to_motion`.
         preview_seconds: render only the first seconds (fast look).
+        paste_back_full: write the whole photo with the animated crop blended back in place,
+            instead of the square crop (the video then has the photo's size).
         overwrite: replace an existing ``out``.
         progress: show a progress bar on a terminal.
 
@@ -516,7 +546,8 @@ def generate(
     n = len(motion)
     bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
     first_frame = None
-    with VideoWriter(out, (size, size), fps, audio=track) as writer, ThreadPoolExecutor(1) as encoder:
+    frame_size = (rig.photo.shape[1], rig.photo.shape[0]) if paste_back_full else (size, size)
+    with VideoWriter(out, frame_size, fps, audio=track) as writer, ThreadPoolExecutor(1) as encoder:
         # A short first chunk puts the first frame out early; later chunks are larger for throughput.
         bounds = [0, min(n, FIRST_CHUNK_FRAMES), *range(FIRST_CHUNK_FRAMES + CHUNK_FRAMES, n, CHUNK_FRAMES), n]
         pending = None  # the encoder (x264 releases the GIL) works on one chunk while the next renders
@@ -524,6 +555,8 @@ def generate(
             if stop <= start:
                 continue
             frames = render(render_rig, target_landmarks(rig, motion, start, stop))
+            if paste_back_full:
+                frames = paste_back(frames, rig)
             if pending is not None:
                 pending.result()
             pending = encoder.submit(writer.write, frames)

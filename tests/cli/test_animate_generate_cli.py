@@ -130,3 +130,18 @@ def test_generate_bad_input(tmp_path: Path, syllables: Path, astronaut: np.ndarr
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in res.stderr
     assert not out.exists() and not list(out.parent.glob(".*part*")) if out.parent.exists() else True
+
+
+def test_generate_paste_back_keeps_the_whole_photo(tmp_path: Path, syllables: Path, astronaut: np.ndarray) -> None:
+    portrait = tmp_path / "wide.png"
+    wide = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)  # 1024 x 512, the face on the left
+    cv2.imwrite(str(portrait), cv2.cvtColor(wide, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "full.mp4"
+    res = run_cli("generate", "--audio", syllables, "--portrait", portrait, "-o", out, "--size", "256",
+                  "--paste-back", "--preview", "1")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    with av.open(str(out)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert frame.shape == (512, 1024, 3)
+    # Far from the face the photo is unchanged (up to video coding).
+    assert np.abs(frame[:, 700:].astype(int) - wide[:, 700:].astype(int)).mean() < 6

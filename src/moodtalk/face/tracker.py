@@ -78,6 +78,8 @@ def track_frames(chunks: Iterable[Frames], static: bool = False, cfg: TrackerCon
             size, fps = chunk.size, chunk.fps
             for image in chunk.images:
                 pts, n = _largest_face(mesh.process(image), *size)
+                if pts is None and static:
+                    pts, n = _search_windows(mesh, image)
                 most_faces = max(most_faces, n)
                 points.append(pts if pts is not None else np.full((N_LANDMARKS, 3), np.nan, np.float32))
     arr = np.stack(points) if points else np.zeros((0, N_LANDMARKS, 3), np.float32)
@@ -85,6 +87,42 @@ def track_frames(chunks: Iterable[Frames], static: bool = False, cfg: TrackerCon
     if cfg.smooth and not static and valid.sum() > 1:
         arr = _smooth(arr, valid, fps, cfg)
     return LandmarkTrack(points=arr, valid=valid, image_size=size, fps=fps), most_faces
+
+
+WINDOW_SCALES = (1.0, 0.5)
+"""Sides of the square search windows, as fractions of the photo's shorter side."""
+
+
+def _search_windows(mesh, image: np.ndarray) -> tuple[np.ndarray | None, int]:  # noqa: ANN001
+    """Look for a face in overlapping square windows of a photo.
+
+    MediaPipe's detector sees the whole photo squeezed to 128×128 px, so a face that fills only a
+    small part of a wide or large photo is missed. Windows (half-overlapping) give it a closer look.
+
+    Returns:
+        (478, 3) pixel landmarks of the largest face found in any window (or None), and the number
+        of faces in that window.
+    """
+    height, width = image.shape[:2]
+    best, best_n, best_area = None, 0, -1.0
+    for scale in WINDOW_SCALES:
+        side = int(min(height, width) * scale)
+        if side < 64:
+            break
+        step = side // 2
+        for y in range(0, max(1, height - side + step), step):
+            for x in range(0, max(1, width - side + step), step):
+                y0, x0 = min(y, height - side), min(x, width - side)
+                window = np.ascontiguousarray(image[y0 : y0 + side, x0 : x0 + side])
+                pts, n = _largest_face(mesh.process(window), side, side)
+                if pts is None:
+                    continue
+                area = float(np.prod(pts[:, :2].max(0) - pts[:, :2].min(0)))
+                if area > best_area:
+                    best, best_n, best_area = pts + np.array([x0, y0, 0], np.float32), n, area
+        if best is not None:
+            return best, best_n
+    return None, 0
 
 
 def _smooth(points: np.ndarray, valid: np.ndarray, fps: float, cfg: TrackerConfig) -> np.ndarray:
