@@ -160,3 +160,24 @@ def test_transfer_reads_emotion_from_real_video() -> None:
     a = analyze_face(iter_frames(path, fps=FPS))
     track, _ = emotion_from_face(a.blendshapes.weights, FPS)
     assert EMOTIONS[int(track.weights.mean(0).argmax())] == "happy"
+
+
+def test_intensity_one_is_the_posed_prototype() -> None:
+    """Intensity 1 reaches the posed FACS values (not MEAD's subtle level 3); a surprised face hangs open in
+    speech pauses, yet a bilabial next to the pause still closes."""
+    from moodtalk.emotion.space import POSED_PROTOTYPES
+
+    m = speech_motion()
+    w = m.blendshapes.weights.copy()
+    w[60:70] = 0.0  # a pause: mouth at rest
+    w[64, IDX["jawOpen"]], w[64, IDX["mouthClose"]] = 0.04, 0.045  # a bilabial inside it
+    w[64, IDX["mouthPressLeft"]] = w[64, IDX["mouthPressRight"]] = 0.35
+    m = MotionTrack(BlendshapeTrack(w, BLENDSHAPE_NAMES, FPS), m.head_rotation, m.head_translation)
+    surprised = apply_emotion(m, emotion_track("surprised", T, FPS)).blendshapes.weights
+    assert surprised[61, IDX["jawOpen"]] >= 0.9 * POSED_PROTOTYPES["surprised"]["jawOpen"]
+    assert surprised[64, IDX["jawOpen"]] == pytest.approx(0.04)
+    assert surprised[61, IDX["eyeWideLeft"]] >= 0.8 and surprised[61, IDX["browOuterUpRight"]] >= 0.8
+    happy = apply_emotion(m, emotion_track("happy", T, FPS)).blendshapes.weights
+    assert happy[:, IDX["mouthSmileLeft"]].min() >= 0.9
+    half = apply_emotion(m, emotion_track("happy", T, FPS, intensity=0.5)).blendshapes.weights
+    assert np.all(half[:, IDX["mouthSmileLeft"]] < happy[:, IDX["mouthSmileLeft"]] + 1e-6)

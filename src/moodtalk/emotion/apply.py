@@ -3,7 +3,10 @@
 Per frame ``t`` with emotion mix ``m_t`` (8,) and intensity ``i_t``:
 
 1. **Deformation of neutral motion** (EmoGene, arXiv 2410.17262): the emotion offset is
-   ``Σ_e m_te · d_e`` with ``d_e`` the emotion directions of the ``EmotionSpace``.
+   ``Σ_e m_te · d_e``. ``d_e`` is the posed prototype (``space.POSED_PROTOTYPES``: intensity 1 = a clear posed
+   expression as in FACS prototype photographs) on the shapes it names and the measured direction of the
+   ``EmotionSpace`` (MEAD level 3, about intensity 0.4–0.8: ``EmotionSpace.level3_intensity``) elsewhere;
+   ``EmotionConfig.expressiveness`` blends the named shapes from the measured (0) to the posed (1) values.
 2. **Hyperplane refinement** (EmoHead, arXiv 2503.19416): ``α̂ = α̃ + τ·w_z``. For each emotion ``z`` in the
    mix, ``α̃`` is the frame's speech weights plus the full (intensity 1) offset of ``z``; ``τ ≥ 0`` is the
    smallest step along the hyperplane normal ``w_z`` that brings the decision value ``w_z·α + b_z`` up to
@@ -14,9 +17,10 @@ Per frame ``t`` with emotion mix ``m_t`` (8,) and intensity ``i_t``:
    monotone in it, intensity 0 leaves the motion unchanged, and a change of the mix over time
    interpolates continuously between emotions while talking.
 4. **Ownership** (EmotiveTalk, arXiv 2411.16726, lip/expression decoupling): brows, lids, cheeks, nose and
-   mouth corners add. Lip-parting shapes (mouthLowerDown, mouthUpperUp, mouthStretch) add only positive
-   amounts and are suppressed where speech seals the lips (bilabials: small jaw with lip press or
-   mouthClose); the emotion's jawOpen (surprise, fear) adds only as a small baseline while speech is open;
+   mouth corners add. Lip-parting shapes (mouthLowerDown, mouthUpperUp, mouthStretch) and the emotion's
+   jawOpen (surprise, fear: a baseline drop, also in speech pauses) add only positive amounts and fade out
+   (``seal_gate``) where speech seals the lips (bilabials: small jaw with lip press or mouthClose), so
+   closures still close;
    lip press and chin raise (anger's AU 23, AU 17) add only while speech keeps the mouth closed; every
    other lip shape, blinks and gaze are left to their stages. The result is clipped to [0, 1].
 """
@@ -34,6 +38,7 @@ from moodtalk.emotion.space import (
     EmotionSpace,
     default_space,
     mask,
+    posed_targets,
 )
 from moodtalk.types import BLENDSHAPE_NAMES, EMOTIONS, BlendshapeTrack, EmotionTrack, MotionTrack
 
@@ -55,12 +60,20 @@ class EmotionConfig:
     """Largest refinement step ``‖τ·w_z‖`` as a fraction of the emotion direction's length."""
     push_iterations: int = 4
     """Re-solves of τ after shapes saturate at 0 or 1."""
-    jaw_baseline: float = 0.3
-    """Share of an emotion's jawOpen (surprise, fear: AU 26) added while speech has the mouth open."""
+    expressiveness: float = 1.0
+    """What intensity 1 means: 0 = MEAD's level-3 mean (the data direction + hyperplane push, which real
+    actors show subtly), 1 = the clear posed expression of ``space.POSED_PROTOTYPES`` (FACS prototype
+    photographs) on the shapes it names; in between, a linear blend of the two."""
+    jaw_baseline: float = 1.0
+    """Share of an emotion's jawOpen (surprise, fear: AU 26) added wherever speech does not seal the lips
+    (also in pauses: a surprised face hangs open); bilabial closures keep speech's jaw."""
     open_jaw: tuple[float, float] = (0.06, 0.15)
     """Speech jawOpen over which the mouth counts as going from closed (0) to open (1) (smoothstep)."""
     seal_press: tuple[float, float] = (0.1, 0.25)
     """Speech mouthPress over which the lips count as going from apart to sealed (bilabial press)."""
+    seal_gate: tuple[float, float] = (0.1, 0.5)
+    """``sealed`` over which lip-parting shapes and the jaw baseline fade out (smoothstep): gone from half-sealed
+    on, so a frame closing into a bilabial is not pulled open."""
     seal_close_ratio: tuple[float, float] = (0.5, 0.9)
     """Speech mouthClose / jawOpen over which the lips count as sealed (mouthClose cancels the jaw on
     the lips; they meet at about 0.9, see ``moodtalk.motion.targets``)."""
@@ -125,12 +138,20 @@ def emotion_offsets(base: np.ndarray, emotion: EmotionTrack, space: EmotionSpace
     """(T, 51) raw emotion offset per frame (direction mix + hyperplane push, times intensity), before the
     ownership rules. ``base`` is the (T, 51) speech motion the push is measured from."""
     mix = emotion.weights.astype(np.float64)
-    offset = mix @ space.directions
-    if config.refine:
-        for z in range(1, len(EMOTIONS)):  # 0 = neutral: no direction, nothing to refine towards
-            if mix[:, z].any() and space.normals[z].any():
-                step = hyperplane_push(base, space.directions[z], space.normals[z], space.biases[z], config)
-                offset += mix[:, z, None] * step
+    posed, given = posed_targets()
+    g = float(config.expressiveness)
+    offset = np.zeros((len(base), len(BLENDSHAPE_NAMES)))
+    for z in range(1, len(EMOTIONS)):  # 0 = neutral: no direction, nothing to refine towards
+        if not mix[:, z].any():
+            continue
+        # Intensity 1 = the posed prototype on the shapes it names (blended by ``expressiveness``), the
+        # measured direction elsewhere; the hyperplane push starts from there.
+        direction = space.directions[z].copy()
+        direction[given[z]] = (1.0 - g) * direction[given[z]] + g * posed[z, given[z]]
+        full = np.broadcast_to(direction, base.shape).copy()
+        if config.refine and space.normals[z].any():
+            full += hyperplane_push(base, direction, space.normals[z], space.biases[z], config)
+        offset += mix[:, z, None] * full
     return emotion.intensity.astype(np.float64)[:, None] * offset
 
 
@@ -144,9 +165,10 @@ def combine(base: np.ndarray, offset: np.ndarray, config: EmotionConfig = Emotio
     opened, sealed = mouth_gates(base, config)
     out = base.copy()
     out[:, _ADD] += offset[:, _ADD]
-    out[:, _PARTING] += np.maximum(offset[:, _PARTING], 0.0) * (1.0 - sealed)[:, None]
+    free = 1.0 - _smoothstep(config.seal_gate, sealed)
+    out[:, _PARTING] += np.maximum(offset[:, _PARTING], 0.0) * free[:, None]
     out[:, _CLOSED] += np.maximum(offset[:, _CLOSED], 0.0) * (1.0 - opened)[:, None]
-    out[:, _JAW] += config.jaw_baseline * np.maximum(offset[:, _JAW], 0.0) * opened
+    out[:, _JAW] += config.jaw_baseline * np.maximum(offset[:, _JAW], 0.0) * free
     return np.clip(out, 0.0, 1.0)
 
 

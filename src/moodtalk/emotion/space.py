@@ -2,7 +2,9 @@
 
 An emotion is a **direction** in the 51-dimensional blendshape space and its intensity the length along
 it (the continuous emotion space of Xu et al., arXiv 2409.19501): ``offset = intensity × direction``,
-with intensity 1 = the strength of MEAD's level-3 clips. Each emotion also has a **hyperplane**
+with intensity 1 = a clear posed expression as in FACS prototype photographs (``POSED_PROTOTYPES``, applied
+over the measured direction by ``emotion.apply``); MEAD's level-3 clips sit at about intensity 0.4–0.8
+(``EmotionSpace.level3_intensity``). Each emotion also has a **hyperplane**
 ``w_z · x + b_z = 0`` separating its frames from the other emotions' frames (EmoHead, arXiv 2503.19416),
 used to refine an expression towards its target emotion (``α̂ = α̃ + τ·w_z``, see ``emotion.apply``).
 
@@ -86,6 +88,56 @@ AU_PROTOTYPES: dict[str, tuple[tuple[int, str, str], ...]] = {
     "sad": ((1, "C", ""), (4, "C", ""), (15, "C", "")),
     "surprised": ((1, "C", ""), (2, "C", ""), (5, "B", ""), (26, "C", "")),
 }
+
+# --- Intensity 1: the posed prototype ----------------------------------------------------------------------
+
+POSED_PROTOTYPES: dict[str, dict[str, float]] = {
+    "neutral": {},
+    # AU 4 + 5 + 7 + 23 (+ 9, 15, 17): brows pulled fully down and together, upper lid raised under them while
+    # the lower lid tightens (the glare), lips pressed and chin raised while speech keeps the mouth closed.
+    # (Squaring the open mouth with AU 10 + 20 read as a smile to the FER check on the tuning portraits.)
+    "angry": {"browDown": 1.0, "browInnerUp": 0.0, "browOuterUp": 0.0, "eyeSquint": 0.3, "eyeWide": 0.5,
+              "cheekSquint": 0.2, "noseSneer": 0.3, "mouthPress": 0.7, "mouthShrugLower": 0.3, "mouthFrown": 0.2,
+              "mouthStretch": 0.0, "mouthUpperUp": 0.0, "mouthSmile": 0.0},
+    # R12A + R14A, marked: one-sided smile and dimple (the data direction keeps its other shapes).
+    "contempt": {"mouthSmileRight": 0.6, "mouthDimpleRight": 0.8, "mouthSmileLeft": 0.0, "mouthDimpleLeft": 0.0},
+    # AU 9 + 10 (+ 4, 6, 7, 15, 17): nose wrinkled, upper lip raised, brows lowered, cheeks up.
+    "disgusted": {"noseSneer": 1.0, "mouthUpperUp": 0.6, "browDown": 0.4, "browInnerUp": 0.0, "browOuterUp": 0.0,
+                  "cheekSquint": 0.6, "eyeSquint": 0.5, "mouthFrown": 0.3, "mouthLowerDown": 0.0,
+                  "mouthShrugLower": 0.5, "mouthSmile": 0.0, "mouthStretch": 0.0},
+    # AU 1 + 2 + 4 + 5 + 20 + 26: brows up and drawn together a little, eyes wide open, lips stretched, jaw
+    # dropped.
+    "fearful": {"browInnerUp": 1.0, "browOuterUp": 0.5, "browDown": 0.3, "eyeWide": 1.0, "eyeSquint": 0.0,
+                "cheekSquint": 0.0, "mouthStretch": 0.8, "jawOpen": 0.2, "mouthFrown": 0.2, "mouthSmile": 0.0},
+    # AU 6 + 12: full smile, cheeks raised, a little lid tightening (Duchenne).
+    "happy": {"mouthSmile": 1.0, "cheekSquint": 0.8, "eyeSquint": 0.3, "browDown": 0.0, "mouthFrown": 0.0},
+    # AU 1 + 4 + 15 + 17: oblique brows (inner corners up, brows drawn together), corners pulled fully down,
+    # chin raised (only while speech keeps the lips closed).
+    "sad": {"browInnerUp": 0.9, "browDown": 0.5, "browOuterUp": 0.0, "mouthFrown": 1.0, "mouthShrugLower": 0.6,
+            "eyeSquint": 0.2, "cheekSquint": 0.0, "mouthSmile": 0.0, "mouthStretch": 0.0},
+    # AU 1 + 2 + 5 + 26: brows raised into an arch (outer more than inner: inner-only raise reads as sad), eyes
+    # wide, jaw dropped (also in speech pauses; bilabials still close).
+    "surprised": {"browInnerUp": 0.2, "browOuterUp": 1.0, "browDown": 0.0, "eyeWide": 1.0, "eyeSquint": 0.0,
+                  "cheekSquint": 0.0, "jawOpen": 0.5, "mouthFrown": 0.0, "mouthSmile": 0.0, "mouthStretch": 0.0,
+                  "mouthShrugUpper": 0.0, "mouthShrugLower": 0.0},
+}  # fmt: skip
+"""Offsets from neutral of each emotion at intensity 1: a clear posed expression as in the FACS prototype
+photographs (Ekman, Friesen & Hager 2002), in weight units. A stem without side (``browDown``) sets both
+sides; 0 removes a shape the measured data carry but the posed face lacks. Shapes not named keep the data
+direction (+ hyperplane push). MEAD's level-3 clips are much subtler (see ``EmotionSpace.level3_intensity``)."""
+
+
+def posed_targets() -> tuple[np.ndarray, np.ndarray]:
+    """(8, 51) posed offsets and (8, 51) bool mask of the shapes they set, in ``EMOTIONS`` order."""
+    values = np.zeros((len(EMOTIONS), K))
+    given = np.zeros((len(EMOTIONS), K), dtype=bool)
+    for e, shapes in POSED_PROTOTYPES.items():
+        for stem, v in shapes.items():
+            for name in (stem,) if stem in _IDX else _both(stem):
+                values[EMOTIONS.index(e), _IDX[name]] = v
+                given[EMOTIONS.index(e), _IDX[name]] = True
+    return values, given
+
 
 # --- Which blendshapes the emotion stage may move, and how -------------------------------------------------
 
@@ -172,7 +224,9 @@ class EmotionSpace:
     """Emotion directions and hyperplanes in blendshape space (rows in ``EMOTIONS`` order)."""
 
     directions: np.ndarray
-    """(8, 51) offset of each emotion at intensity 1 (= MEAD level 3); the neutral row is 0."""
+    """(8, 51) measured offset of each emotion at MEAD level 3 (blended with the FACS prototype); the neutral row
+    is 0. ``emotion.apply`` replaces the shapes ``POSED_PROTOTYPES`` names, so intensity 1 is the posed
+    expression and this direction sits at about ``level3_intensity``."""
     normals: np.ndarray
     """(8, 51) hyperplane normal w_z of each emotion (0 off ``hyperplane_shapes``), in weight units."""
     biases: np.ndarray
@@ -200,6 +254,16 @@ class EmotionSpace:
     def strength(self) -> np.ndarray:
         """(8,) length of each direction (its level-3 strength in weight units)."""
         return np.linalg.norm(self.directions, axis=1)
+
+    @property
+    def level3_intensity(self) -> np.ndarray:
+        """(8,) intensity at which the posed expression (``POSED_PROTOTYPES`` over the direction) is as strong
+        as MEAD's level-3 mean along it: the projection of the direction onto the intensity-1 offset (neutral 0)."""
+        values, given = posed_targets()
+        full = np.where(given, values, self.directions)
+        num = (self.directions * full).sum(1)
+        den = (full**2).sum(1)
+        return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
 
     def decision(self, weights: np.ndarray) -> np.ndarray:
         """(T, 8) hyperplane decision values ``w_z · x + b_z`` of (T, 51) weights (> 0: that emotion's side)."""

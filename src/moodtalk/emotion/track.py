@@ -10,7 +10,9 @@ Spec forms (``emotion_track`` picks the form):
   per emotion name holding mix weights (+ optional ``intensity``); rows are interpolated linearly;
 * an intensity curve (``--intensity auto``): a (T,) array given by the caller replaces the intensity.
 
-Intensity is in [0, 1.5]: 1 is the strength of MEAD's level-3 clips, above 1 exaggerates. A neutral
+Intensity is in [0, 1.5]: 1 is a clear posed expression as in FACS prototype photographs
+(``space.POSED_PROTOTYPES``; MEAD's level-3 clips are about 0.4–0.8, ``EmotionSpace.level3_intensity``), above
+1 exaggerates. A neutral
 keyframe without an intensity has intensity 0. Names are case-insensitive and common synonyms are accepted
 (``EMOTION_SYNONYMS``); an unknown name fails with the nearest valid one.
 """
@@ -28,7 +30,7 @@ from moodtalk.errors import InputError
 from moodtalk.types import EMOTIONS, EmotionTrack
 
 MAX_INTENSITY = 1.5
-"""Largest intensity accepted (1 = MEAD level 3; beyond 1.5 the blendshapes saturate and the face breaks)."""
+"""Largest intensity accepted (1 = posed prototype; beyond 1.5 the blendshapes saturate and the face breaks)."""
 
 DEFAULT_INTENSITY = 1.0
 """Intensity of a label or keyframe that does not give one (neutral keyframes: 0)."""
