@@ -103,16 +103,6 @@ def real_track(video: Path) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- measures
 
 
-def eye_opening(points: np.ndarray) -> np.ndarray:
-    """(T,) mean lid gap of both eyes over the eye width (middle lid points, pixels cancel)."""
-
-    def one(upper: tuple[int, ...], lower: tuple[int, ...]) -> np.ndarray:
-        gap = np.linalg.norm(points[:, list(upper[1:-1])].mean(1) - points[:, list(lower[1:-1])].mean(1), axis=-1)
-        return gap / np.linalg.norm(points[:, upper[0]] - points[:, upper[-1]], axis=-1)
-
-    return 0.5 * (one(lm.EYE_RIGHT_UPPER, lm.EYE_RIGHT_LOWER) + one(lm.EYE_LEFT_UPPER, lm.EYE_LEFT_LOWER))
-
-
 def frame_steps(angles: np.ndarray) -> np.ndarray:
     """(T-1,) per-frame head step in degrees, as inside ``angular_jitter`` (wrapped to +-180, NaN kept)."""
     d = (np.diff(np.asarray(angles, np.float64), axis=0) + 180.0) % 360.0 - 180.0
@@ -139,7 +129,7 @@ def real_stats(track: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str
     angles = track["angles"].astype(np.float64)
     smooth = scipy.ndimage.gaussian_filter1d(angles, JITTER_SIGMA_S * FPS, axis=0, mode="nearest")
     angles[~valid] = smooth[~valid] = np.nan
-    opening = eye_opening(track["points"].astype(np.float64))
+    opening = lm.eye_opening(track["points"])
     opening[~valid] = np.nan
     return motion_stats(angles, opening, FPS), motion_stats(smooth, opening, FPS), frame_steps(angles)
 

@@ -45,17 +45,12 @@ def test_jaw_open_follows_the_measured_lip_gap(mead: dict) -> None:
     assert min(corr) > 0.7
 
 
-def _eye_opening(points: np.ndarray, upper: tuple, lower: tuple) -> np.ndarray:
-    gap = np.linalg.norm(points[:, list(upper[2:7])] - points[:, list(lower[2:7])], axis=-1).mean(-1)
-    return gap / lm.interocular(points)
-
-
 def test_eye_blink_peaks_where_the_eyes_close(mead: dict) -> None:
     closed_w, open_w = [], []
     for a in mead.values():
-        for side, upper, lower in (("Left", lm.EYE_LEFT_UPPER, lm.EYE_LEFT_LOWER),
-                                   ("Right", lm.EYE_RIGHT_UPPER, lm.EYE_RIGHT_LOWER)):  # fmt: skip
-            opening = _eye_opening(a.canonical_points, upper, lower)
+        openings = lm.eye_openings(a.canonical_points)  # (T, 2): right, left
+        for side, column in (("Right", 0), ("Left", 1)):
+            opening = openings[:, column]
             blink = a.blendshapes.column(f"eyeBlink{side}")
             closed = opening < 0.5 * np.median(opening)
             if closed.any():

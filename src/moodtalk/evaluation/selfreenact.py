@@ -37,17 +37,7 @@ from moodtalk.errors import InputError
 from moodtalk.evaluation.manifest import Entry
 from moodtalk.face import analyze_face
 from moodtalk.geometry import matrix_to_euler
-from moodtalk.geometry.landmarks import (
-    EYE_LEFT_INNER,
-    EYE_LEFT_LOWER,
-    EYE_LEFT_OUTER,
-    EYE_LEFT_UPPER,
-    EYE_RIGHT_INNER,
-    EYE_RIGHT_LOWER,
-    EYE_RIGHT_OUTER,
-    EYE_RIGHT_UPPER,
-    mouth_opening,
-)
+from moodtalk.geometry.landmarks import eye_opening, mouth_opening
 from moodtalk.metrics import (
     angular_jitter,
     angular_speed,
@@ -99,20 +89,6 @@ class ReenactSettings:
     """Face box grown by this fraction of its width/height on each side for PSNR/SSIM."""
     pixel_stride: int = 2
     """PSNR/SSIM on every n-th frame (SSIM dominates the cost)."""
-
-
-def eye_opening(points: np.ndarray) -> np.ndarray:
-    """(T,) mean lid gap over eye width of both eyes (eye-aspect-ratio-like), from (T, 478, 3) points."""
-    p = np.asarray(points, np.float64)
-
-    def one(upper: tuple[int, ...], lower: tuple[int, ...], a: int, b: int) -> np.ndarray:
-        mid_u, mid_l = np.asarray(upper[3:6]), np.asarray(lower[3:6])  # the three middle lid points
-        gap = np.linalg.norm(p[:, mid_u, :2] - p[:, mid_l, :2], axis=-1).mean(-1)
-        return gap / np.linalg.norm(p[:, a, :2] - p[:, b, :2], axis=-1)
-
-    right = one(EYE_RIGHT_UPPER, EYE_RIGHT_LOWER, EYE_RIGHT_OUTER, EYE_RIGHT_INNER)
-    left = one(EYE_LEFT_UPPER, EYE_LEFT_LOWER, EYE_LEFT_OUTER, EYE_LEFT_INNER)
-    return 0.5 * (right + left)
 
 
 def face_box(points: np.ndarray, width: int, height: int, margin: float) -> tuple[int, int, int, int] | None:
@@ -211,7 +187,7 @@ def evaluate_clip(entry: Entry, s: ReenactSettings) -> dict[str, Any]:
 
     real = analyze_face([Frames(images, s.fps)], source=str(path))
     portrait = analyze_face([Frames(images[:1], s.fps)], static=True, source=f"{path.name} frame 0")
-    rig = PortraitRig(image=images[0], face=portrait, notes=())
+    rig = PortraitRig(image=images[0], face=portrait, notes=(), photo=images[0], crop_affine=np.eye(2, 3))
     emotion = EmotionOptions(emotion=entry.emotion, intensity=1.0) if entry.emotion else None
     made = speech_to_motion(audio, s.fps, lips=s.lips, pose="natural", seed=s.seed, emotion=emotion)
     n = min(n, len(made.motion))

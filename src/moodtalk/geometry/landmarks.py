@@ -85,3 +85,23 @@ def mouth_opening(points: np.ndarray) -> np.ndarray:
     lower = np.asarray(LIPS_LOWER_INNER[4:7])
     gap = np.linalg.norm(points[..., lower, :] - points[..., upper, :], axis=-1).mean(-1)
     return gap / interocular(points)
+
+
+def eye_openings(points: np.ndarray) -> np.ndarray:
+    """Lid gap over eye width of the subject's right and left eye, (..., 2) from (..., 478, 3).
+
+    The gap is the mean image-plane distance of the three middle upper/lower lid pairs; dividing
+    by the corner-to-corner width makes it independent of face size (an eye-aspect ratio).
+    """
+    p = np.asarray(points, np.float64)
+
+    def one(upper: tuple[int, ...], lower: tuple[int, ...]) -> np.ndarray:
+        gap = np.linalg.norm(p[..., list(upper[3:6]), :2] - p[..., list(lower[3:6]), :2], axis=-1).mean(-1)
+        return gap / np.linalg.norm(p[..., upper[0], :2] - p[..., upper[-1], :2], axis=-1)
+
+    return np.stack([one(EYE_RIGHT_UPPER, EYE_RIGHT_LOWER), one(EYE_LEFT_UPPER, EYE_LEFT_LOWER)], axis=-1)
+
+
+def eye_opening(points: np.ndarray) -> np.ndarray:
+    """Mean of both eyes' :func:`eye_openings`, (...,) from (..., 478, 3)."""
+    return eye_openings(points).mean(-1)

@@ -197,3 +197,66 @@ def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength:
     crop = frame[y0:y1, x0:x1].astype(np.float32)
     a = alpha[..., None]
     frame[y0:y1, x0:x1] = np.clip(crop * (1 - a) + col * a + 0.5, 0, 255).astype(np.uint8)
+
+
+SEAM_START = 0.05
+"""Target inner-lip gap (eye distances) below which the lips of an open-mouthed portrait are drawn meeting ..."""
+SEAM_FULL = 0.02
+"""... fully so at this gap (the portrait's teeth and cavity, squeezed into the gap by the warp, are covered)."""
+SEAM_DARKNESS = 0.5
+"""Lip-line colour as a share of the lip colour."""
+
+
+def paint_seam(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: float) -> None:
+    """Close the lips in ``frame`` in place: lip colour over the (nearly shut) opening, a dark line where they meet.
+
+    Args:
+        frame: (H, W, 3) uint8 RGB warped frame.
+        pts: (478, 2) target landmarks in pixels.
+        style: colours from :func:`measure_style`.
+        strength: 0..1 opacity (0 = nothing painted).
+    """
+    if strength <= 0.0:
+        return
+    h, w = frame.shape[:2]
+    upper, lower = pts[list(LIPS_UPPER_INNER)].astype(np.float64), pts[list(LIPS_LOWER_INNER)].astype(np.float64)
+    origin, axis = upper[0], upper[-1] - upper[0]
+    width = float(np.hypot(*axis))
+    if width < 4.0:
+        return
+    ax = axis / width
+    nrm = np.array([-ax[1], ax[0]])
+    poly = pts[INNER_POLYGON].astype(np.float64)
+    pad = CROP_MARGIN + 2
+    x0, y0 = np.floor(poly.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + pad + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    dx, dy = gx - origin[0], gy - origin[1]
+    u = (dx * ax[0] + dy * ax[1]) / width
+    v = dx * nrm[0] + dy * nrm[1]  # pixels across the mouth
+    du, dv = (upper - origin) @ ax / width, (upper - origin) @ nrm
+    lu, lv = (lower - origin) @ ax / width, (lower - origin) @ nrm
+    uc = np.clip(u, 0.0, 1.0)
+    v_up = np.interp(uc, du[np.argsort(du)], dv[np.argsort(du)])
+    v_lo = np.interp(uc, lu[np.argsort(lu)], lv[np.argsort(lu)])
+    lo, hi = np.minimum(v_up, v_lo), np.maximum(v_up, v_lo)
+    mid = 0.5 * (lo + hi)
+    inside = np.clip(np.minimum(u, 1.0 - u) * width + 0.5, 0.0, 1.0)
+    # Cover the opening (and a pixel around it, where the warp leaves teeth smears) with lip colour.
+    dist = np.maximum(lo - v, v - hi)  # < 0 inside the opening
+    a_fill = strength * inside * np.clip(1.5 - dist, 0.0, 1.0)
+    if style.feather > 0:
+        a_fill = cv2.GaussianBlur(a_fill, (0, 0), 0.5 * style.feather)
+    crop = frame[y0:y1, x0:x1].astype(np.float32)
+    # The upper lip's edge is usually in its own shade: a little darker than the lower lip's.
+    fill = np.where((v < mid)[..., None], style.lip * 0.9, style.lip).astype(np.float32)
+    crop += (fill - crop) * a_fill[..., None].astype(np.float32)
+    # The lip line: thin, darkest in the middle, fading into the corners.
+    arc = np.sqrt(np.clip(np.sin(np.pi * uc), 0.0, 1.0))
+    sigma = 0.45 + 0.012 * width * arc
+    a_line = strength * 0.9 * arc * np.exp(-0.5 * ((v - mid) / sigma) ** 2)
+    crop += (style.lip * SEAM_DARKNESS - crop) * a_line[..., None].astype(np.float32)
+    frame[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)

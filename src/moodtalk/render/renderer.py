@@ -22,17 +22,33 @@ from moodtalk.geometry.landmarks import (
     EYE_RIGHT_UPPER,
     FACE_OVAL,
     LIPS_LOWER_INNER,
+    LIPS_LOWER_OUTER,
     LIPS_UPPER_INNER,
+    LIPS_UPPER_OUTER,
     RIGID_POINTS,
     interocular,
 )
 from moodtalk.render import warp
 from moodtalk.render.appearance import AppearanceRig, expression_cues, prepare_appearance, shade, teeth_share
-from moodtalk.render.mouth import OPEN_RAMP, MouthStyle, measure_style, paint_mouth
+from moodtalk.render.eyes import EyeRig, paint_eyes, prepare_eyes
+from moodtalk.render.mouth import (
+    OPEN_RAMP,
+    SEAM_FULL,
+    SEAM_START,
+    MouthStyle,
+    measure_style,
+    paint_mouth,
+    paint_seam,
+)
 from moodtalk.types import N_LANDMARKS
 
 N_MESH = 468
 """FaceMesh points without the irises; only these are triangulated (irises would fold the mesh in a blink)."""
+CLOSED_GAP = 0.035
+"""Target inner-lip gap (eye distances, 2-D) below which lips count as closed: no inner mouth is painted, however
+much closer the portrait's own lips are (FaceMesh leaves closed lips 0-0.05 apart)."""
+PORTRAIT_PARTED = 0.04
+"""Portrait inner-lip gap above which its lips are apart, so a closing target gets a painted lip seam."""
 PORTRAIT_OPEN_MOUTH = 0.12
 """Portrait inner-lip gap (eye distances, 2-D) above which its own mouth interior is reused, not painted.
 FaceMesh puts closed lips ~0.05 apart, so this means clearly open."""
@@ -74,6 +90,12 @@ class RenderConfig:
     """Gaussian sigma in pixels of the painted mouth's edge."""
     refine_features: bool = True
     """Compute the warp at full resolution around the eyes and mouth (sharp lids and lips, no iris smear)."""
+    eyelids: bool = True
+    """Draw the closing upper lid (lid skin, lash line, eyeball covered rather than squashed) when the target
+    upper lid is lower than the portrait's (see ``render/eyes.py``)."""
+    lip_seam: bool = True
+    """When a target closes lips that the portrait has apart, cover the squeezed gap with lip colour and draw
+    the lip line."""
     batch: int = 32
     """Frames whose control-point field is computed in one matrix product."""
     threads: int = 2
@@ -117,6 +139,8 @@ class RenderRig:
     """Free-form diagnostics (numbers of points, grid size)."""
     appearance: AppearanceRig | None = None
     """Per-portrait part of the expression shading (None when ``config.appearance`` is off)."""
+    eyes: tuple[EyeRig, ...] = ()
+    """Lid curves and colours of both eyes (empty when ``config.eyelids`` is off)."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -225,6 +249,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
     is_open = gap > PORTRAIT_OPEN_MOUTH
     style = measure_style(portrait, xy, skin, is_open, config.lip_feather)
     look = prepare_appearance(xy, skin, config.appearance_gain) if config.appearance else None
+    eyes = prepare_eyes(portrait, xy) if config.eyelids else ()
     return RenderRig(
         portrait=np.ascontiguousarray(portrait),
         landmarks=pts,
@@ -248,6 +273,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
             "triangles": len(triangles),
         },
         appearance=look,
+        eyes=eyes,
     )
 
 
@@ -282,7 +308,7 @@ def _feature_boxes(pts: np.ndarray, width: int, height: int) -> list[tuple[int, 
     for lids, margin in (
         (EYE_RIGHT_UPPER + EYE_RIGHT_LOWER, EYE_CROP_MARGIN),
         (EYE_LEFT_UPPER + EYE_LEFT_LOWER, EYE_CROP_MARGIN),
-        (LIPS_UPPER_INNER + LIPS_LOWER_INNER, MOUTH_CROP_MARGIN),
+        (LIPS_UPPER_OUTER + LIPS_LOWER_OUTER, MOUTH_CROP_MARGIN),
     ):
         p = pts[list(lids)]
         lo, hi = p.min(0), p.max(0)
@@ -366,15 +392,21 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
     look = rig.appearance
     cues = expression_cues(look, xy) if look is not None else None
     teeth = teeth_share(cues) if cues is not None else np.ones(n)
+    seam = rig.config.lip_seam and rig.portrait_gap > PORTRAIT_PARTED
 
     def one(i: int, fields: np.ndarray, k: int, filled: list, boxes: list) -> None:
         full = backward_map(rig, np.ascontiguousarray(fields[k]), filled, boxes)
         cv2.remap(rig.portrait, full, None, cv2.INTER_LINEAR, dst=out[i], borderMode=cv2.BORDER_REPLICATE)
+        if rig.eyes:
+            paint_eyes(out[i], rig.portrait, rig.eyes, xy[i])
         if look is not None:
             shade(out[i], look, xy[i], cues[i])
         if rig.config.mouth_interior and not rig.portrait_mouth_open:
-            strength = (gaps[i] - src_gap_px) / (iods[i] * OPEN_RAMP)
+            strength = (gaps[i] - max(src_gap_px, CLOSED_GAP * iods[i])) / (iods[i] * OPEN_RAMP)
             paint_mouth(out[i], xy[i], rig.mouth_style, float(np.clip(strength, 0.0, 1.0)), float(teeth[i]))
+        if seam:
+            closing = (SEAM_START - gaps[i] / iods[i]) / (SEAM_START - SEAM_FULL)
+            paint_seam(out[i], xy[i], rig.mouth_style, float(np.clip(closing, 0.0, 1.0)))
 
     old_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
