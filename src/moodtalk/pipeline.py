@@ -349,7 +349,7 @@ MIN_FACE_EYE_DISTANCE = 24
 """Faces with a smaller eye distance in pixels are too small to track reliably."""
 CHUNK_FRAMES = 32
 """Frames rendered and encoded per step: bounded memory."""
-FIRST_CHUNK_FRAMES = 4
+FIRST_CHUNK_FRAMES = 1
 """Frames of the first step, small so the first frame is out early."""
 
 
@@ -538,11 +538,16 @@ def generate(
         raise InputError(audio, "audio is empty")
     if preview_seconds is not None:
         track = AudioTrack(track.samples[: int(preview_seconds * track.sample_rate)], track.sample_rate)
-    image, name = load_portrait(portrait)
-    rig = prepare_portrait(image, size, name)
-    made = speech_to_motion(track, fps, lips, transcript, pose, None, blink_rate, seed, emotion)
+    with ThreadPoolExecutor(1) as helper:
+        # Speech analysis and the portrait's face tracking are independent: run them side by side
+        # (both spend their time in native code), so the first frame comes sooner.
+        motion_job = helper.submit(speech_to_motion, track, fps, lips, transcript, pose, None, blink_rate, seed,
+                                   emotion)  # fmt: skip
+        image, name = load_portrait(portrait)
+        rig = prepare_portrait(image, size, name)
+        render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+        made = motion_job.result()
     motion = made.motion
-    render_rig = prepare(rig.image, rig.face.landmarks.points[0])
     n = len(motion)
     bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
     first_frame = None
