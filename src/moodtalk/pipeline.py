@@ -347,7 +347,7 @@ MAX_PORTRAIT_SIDE = 2048
 """Larger portraits are downscaled to this before tracking."""
 MIN_FACE_EYE_DISTANCE = 24
 """Faces with a smaller eye distance in pixels are too small to track reliably."""
-CHUNK_FRAMES = 32
+CHUNK_FRAMES = 64
 """Frames rendered and encoded per step: bounded memory."""
 FIRST_CHUNK_FRAMES = 1
 """Frames of the first step, small so the first frame is out early."""

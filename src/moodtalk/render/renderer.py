@@ -408,33 +408,44 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
             closing = (SEAM_START - gaps[i] / iods[i]) / (SEAM_START - SEAM_FULL)
             paint_seam(out[i], xy[i], rig.mouth_style, float(np.clip(closing, 0.0, 1.0)))
 
+    def batch_jobs(b0: int) -> list[tuple]:
+        """Geometry of frames b0.. (one field solve and one rasterisation for the batch), as per-frame jobs."""
+        tb = xy[b0 : b0 + step]
+        disp = _control_displacements(rig, tb)  # (B, C, 2)
+        # One matrix product for the whole batch: (G, C) @ (C, 2B).
+        fields = rig.tps @ disp.transpose(1, 0, 2).reshape(len(rig.controls), -1)
+        fields = fields.reshape(oh, ow, len(tb), 2).transpose(2, 0, 1, 3)
+        # One rasterisation for the whole batch, split back per frame and region.
+        regions, boxes = _regions(rig, tb[:, :N_MESH])
+        nr = regions.shape[1]
+        key, index, pos = warp.rasterise(rig.triangles, rig.landmarks[:N_MESH, :2], tb[:, :N_MESH], regions)
+        cuts = np.searchsorted(key, np.arange(len(tb) * nr + 1))
+        fills = [
+            [(index[cuts[k * nr + r] : cuts[k * nr + r + 1]], pos[cuts[k * nr + r] : cuts[k * nr + r + 1]])
+             for r in range(nr)]
+            for k in range(len(tb))
+        ]  # fmt: skip
+        return [(b0 + k, fields, k, fills[k], boxes[k]) for k in range(len(tb))]
+
     old_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
+    step = max(1, rig.config.batch)
+    starts = list(range(0, n, step))
     pool = ThreadPoolExecutor(rig.config.threads) if rig.config.threads > 1 else None
     try:
-        step = max(1, rig.config.batch)
-        for b0 in range(0, n, step):
-            tb = xy[b0 : b0 + step]
-            disp = _control_displacements(rig, tb)  # (B, C, 2)
-            # One matrix product for the whole batch: (G, C) @ (C, 2B).
-            fields = rig.tps @ disp.transpose(1, 0, 2).reshape(len(rig.controls), -1)
-            fields = fields.reshape(oh, ow, len(tb), 2).transpose(2, 0, 1, 3)
-            # One rasterisation for the whole batch, split back per frame and region.
-            regions, boxes = _regions(rig, tb[:, :N_MESH])
-            nr = regions.shape[1]
-            key, index, pos = warp.rasterise(rig.triangles, rig.landmarks[:N_MESH, :2], tb[:, :N_MESH], regions)
-            cuts = np.searchsorted(key, np.arange(len(tb) * nr + 1))
-            fills = [
-                [(index[cuts[k * nr + r] : cuts[k * nr + r + 1]], pos[cuts[k * nr + r] : cuts[k * nr + r + 1]])
-                 for r in range(nr)]
-                for k in range(len(tb))
-            ]  # fmt: skip
-            jobs = [(b0 + k, fields, k, fills[k], boxes[k]) for k in range(len(tb))]
-            if pool is None:
-                for job in jobs:
+        if pool is None:
+            for b0 in starts:
+                for job in batch_jobs(b0):
                     one(*job)
-            else:
-                list(pool.map(lambda job: one(*job), jobs))
+        else:
+            # The next batch's geometry is prepared while the pool paints the current one, so the
+            # rasterisation (numpy, mostly GIL-free) overlaps the per-frame work instead of idling it.
+            with ThreadPoolExecutor(1) as planner:
+                upcoming = planner.submit(batch_jobs, starts[0]) if starts else None
+                for i in range(len(starts)):
+                    jobs = upcoming.result()
+                    upcoming = planner.submit(batch_jobs, starts[i + 1]) if i + 1 < len(starts) else None
+                    list(pool.map(lambda job: one(*job), jobs))
     finally:
         if pool is not None:
             pool.shutdown()
