@@ -1,7 +1,8 @@
 """Resumable per-item results: one JSON file per (task, input file, settings) under ``REPORT_DIR/cache/``.
 
-The key is the file's name, size and modification time plus the task's settings, so a rerun skips what is
-done, a changed file or setting is recomputed, and an interrupted run loses at most the item in progress.
+The key is the file's name, size and modification time, the task's settings and a fingerprint of
+moodtalk's own code and shipped models, so a rerun skips what is done, while a changed file, setting or
+program is recomputed, and an interrupted run loses at most the item in progress.
 Failed items are cached too (with their reason) so a rerun does not retry them; delete the cache folder
 (or the one file) to force a retry.
 """
@@ -14,6 +15,7 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,19 @@ import numpy as np
 
 RESULT_VERSION = 2
 """Part of every key: bump it when what a task computes or stores changes, so old results are not reused."""
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of every source file and shipped model of the installed moodtalk package: results made by
+    another version of the program are never reused."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".npz") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -69,7 +84,7 @@ class Cache:
 
     def key(self, task: str, inputs: list[Path], settings: dict[str, Any]) -> Path:
         """Cache file of a task on some input files with some settings."""
-        parts: list[Any] = [RESULT_VERSION, task, to_jsonable(settings)]
+        parts: list[Any] = [RESULT_VERSION, code_fingerprint(), task, to_jsonable(settings)]
         for p in inputs:
             try:
                 st = p.stat()
