@@ -406,7 +406,7 @@ def load_portrait(portrait: str | Path | None) -> tuple[np.ndarray, str]:
     return first.images[0], path.name
 
 
-def prepare_portrait(image: np.ndarray, size: int, name: str) -> PortraitRig:
+def prepare_portrait(image: np.ndarray, size: int, name: str, warn_small: bool = True) -> PortraitRig:
     """Find the largest face, crop a square around it at ``size`` and measure it there."""
     from moodtalk.geometry.crop import face_crop
     from moodtalk.geometry.landmarks import interocular
@@ -418,7 +418,7 @@ def prepare_portrait(image: np.ndarray, size: int, name: str) -> PortraitRig:
         raise InputError(name, f"the face is too small to animate ({iod:.0f} px between the eyes; need "
                                f"{MIN_FACE_EYE_DISTANCE}); use a larger photo")  # fmt: skip
     affine = face_crop(found.landmarks.points[0], size, found.landmarks.image_size)
-    if affine[0, 0] > 1.5:
+    if warn_small and affine[0, 0] > 1.5:
         notes.append(f"the face is small ({iod:.0f} px between the eyes): upscaled {affine[0, 0]:.1f}x, "
                      "expect a soft picture")  # fmt: skip
     import cv2
@@ -544,7 +544,8 @@ def generate(
         motion_job = helper.submit(speech_to_motion, track, fps, lips, transcript, pose, None, blink_rate, seed,
                                    emotion)  # fmt: skip
         image, name = load_portrait(portrait)
-        rig = prepare_portrait(image, size, name)
+        # The packaged portrait is small (512 px); warning about it would only be noise.
+        rig = prepare_portrait(image, size, name, warn_small=portrait is not None)
         render_rig = prepare(rig.image, rig.face.landmarks.points[0])
         made = motion_job.result()
     motion = made.motion
