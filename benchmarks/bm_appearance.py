@@ -20,9 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from moodtalk.face import analyze_face
-from moodtalk.face.model import default_model, from_canonical
-from moodtalk.face.solver import reconstruct
+from moodtalk.face import analyze_face, retarget
+from moodtalk.face.model import default_model
 from moodtalk.render import RenderConfig, prepare, render
 from moodtalk.types import Frames
 
@@ -101,16 +100,11 @@ def emotion_targets(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = list(model.names)
     fa = analyze_face([Frames(image[None], 25.0)], static=True)
     pts = fa.landmarks.points[0].astype(np.float32)
-    pose = (fa.pose.rotation, fa.pose.scale, fa.pose.translation)
-    own = from_canonical(reconstruct(fa.blendshapes.weights.astype(np.float64), fa.identity, model.basis), *pose)
-    targets = []
-    for proto in PROTOTYPES.values():
-        w = np.zeros((1, len(names)))
+    w = np.zeros((len(PROTOTYPES), len(names)))
+    for row, proto in zip(w, PROTOTYPES.values(), strict=True):
         for name, value in proto.items():
-            w[0, names.index(name)] = value
-        face = from_canonical(reconstruct(w, fa.identity, model.basis), *pose)
-        targets.append(pts + (face - own)[0])
-    return pts, np.stack(targets).astype(np.float32)
+            row[names.index(name)] = value
+    return pts, retarget(fa, w, model=model)
 
 
 def main() -> None:

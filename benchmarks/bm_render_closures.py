@@ -21,9 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from moodtalk.face import analyze_face
-from moodtalk.face.model import default_model, from_canonical
-from moodtalk.face.solver import reconstruct
+from moodtalk.face import analyze_face, retarget
+from moodtalk.face.model import default_model
 from moodtalk.geometry.landmarks import (
     EYE_LEFT_LOWER,
     EYE_LEFT_UPPER,
@@ -87,14 +86,8 @@ def targets(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             for n, v in (PP if lips == "closed" else {"jawOpen": 0.35}).items():
                 w[names.index(n)] = v
         ws.append(w)
-    ws = np.array(ws)
-    p = fa.pose
-    pose = (p.rotation[:1].repeat(len(ws), 0), p.scale[:1].repeat(len(ws)), p.translation[:1].repeat(len(ws), 0))
-    delta = from_canonical(reconstruct(ws, fa.identity, model.basis), *pose) - from_canonical(
-        reconstruct(w0[None].repeat(len(ws), 0), fa.identity, model.basis), *pose
-    )
     pts = fa.landmarks.points[0].astype(np.float32)
-    tgt = (pts[None] + delta).astype(np.float32)
+    tgt = retarget(fa, np.array(ws), model=model)
     iod = float(interocular(pts))
     for k, (_, blink, lips) in enumerate(CONDITIONS):
         # The model's displacements are averages: on a portrait whose eyes or mouth open wider than the model's,

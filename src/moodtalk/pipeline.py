@@ -436,29 +436,12 @@ def prepare_portrait(image: np.ndarray, size: int, name: str, warn_small: bool =
 
 
 def target_landmarks(rig: PortraitRig, motion: MotionTrack, start: int, stop: int) -> np.ndarray:
-    """(n, 478, 3) pixel landmarks of frames [start, stop) of the motion on the portrait.
+    """(n, 478, 3) pixel landmarks of frames [start, stop) of the motion on the portrait (see
+    :func:`moodtalk.face.retarget`: the portrait's own expression is replaced, not added to)."""
+    from moodtalk.face import retarget
 
-    The portrait's own expression is replaced, not added to: faces are built from the person's
-    neutral face (``identity``) plus the motion's weights, then posed by the portrait's pose
-    composed with the motion's relative head pose. Only the change from the portrait's own
-    reconstruction is applied to its tracked landmarks, so details the blendshapes do not
-    model stay exactly where they are.
-    """
-    from moodtalk.face.model import default_model, from_canonical
-    from moodtalk.face.solver import reconstruct
-    from moodtalk.geometry import euler_to_matrix
-
-    model = default_model()
-    face = rig.face
-    r0, s0, t0 = face.pose.rotation[:1], face.pose.scale[:1], face.pose.translation[:1]
-    own = from_canonical(reconstruct(face.blendshapes.weights[:1], face.identity, model.basis), r0, s0, t0)
-    weights = motion.blendshapes.weights[start:stop]
-    rel = euler_to_matrix(motion.head_rotation[start:stop])  # (n, 3, 3)
-    rot = np.einsum("ij,njk->nik", r0[0], rel)
-    shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], motion.head_translation[start:stop])
-    n = len(weights)
-    posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
-    return (face.landmarks.points[:1] + (posed - own)).astype(np.float32)
+    return retarget(rig.face, motion.blendshapes.weights[start:stop], motion.head_rotation[start:stop],
+                    motion.head_translation[start:stop])  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from moodtalk.errors import InputError
-from moodtalk.face.model import FaceModel, default_model, estimate_pose, to_canonical
+from moodtalk.face.model import FaceModel, default_model, estimate_pose, from_canonical, to_canonical
 from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residual, solve_weights
 from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
+from moodtalk.geometry import euler_to_matrix
 from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, LandmarkTrack, PoseTrack
 
-__all__ = ["FaceConfig", "analyze_face", "solve_landmarks"]
+__all__ = ["FaceConfig", "analyze_face", "retarget", "solve_landmarks"]
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,39 @@ def solve_landmarks(
     return FaceAnalysis(landmarks=track, pose=pose, canonical_points=full(canon).astype(np.float32),
                         identity=np.asarray(neutral, np.float32), blendshapes=blend,
                         residual=full(err).astype(np.float32), notes=tuple(notes))  # fmt: skip
+
+
+def retarget(
+    face: FaceAnalysis,
+    weights: np.ndarray,
+    head_rotation: np.ndarray | None = None,
+    head_translation: np.ndarray | None = None,
+    model: FaceModel | None = None,
+) -> np.ndarray:
+    """Landmarks of a photographed face (frame 0 of ``face``) showing other expressions and head poses.
+
+    The face's own expression is replaced, not added to: faces are built from the person's neutral
+    face (``face.identity``) plus ``weights``, posed by the photo's pose composed with the relative
+    head pose, and only their change from the photo's own reconstruction is applied to its tracked
+    landmarks, so details the blendshapes do not model stay exactly where they are.
+
+    Args:
+        face: analysis of the photo (its frame 0 is used).
+        weights: (n, K) blendshape weights to show.
+        head_rotation: (n, 3) yaw/pitch/roll degrees relative to the photo's head (default none).
+        head_translation: (n, 3) offsets in eye distances relative to the photo's head (default none).
+        model: face model; the packaged one by default.
+
+    Returns:
+        (n, 478, 3) float32 landmarks in the photo's pixels.
+    """
+    model = model or default_model()
+    n = len(weights)
+    r0, s0, t0 = face.pose.rotation[:1], face.pose.scale[:1], face.pose.translation[:1]
+    own = from_canonical(reconstruct(face.blendshapes.weights[:1], face.identity, model.basis), r0, s0, t0)
+    rel = euler_to_matrix(np.zeros((n, 3)) if head_rotation is None else head_rotation)  # (n, 3, 3)
+    rot = np.einsum("ij,njk->nik", r0[0], rel)
+    offset = np.zeros((n, 3)) if head_translation is None else head_translation
+    shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], offset)
+    posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
+    return (face.landmarks.points[:1] + (posed - own)).astype(np.float32)

@@ -107,6 +107,16 @@ def measure_style(image: np.ndarray, pts: np.ndarray, skin: np.ndarray, mouth_op
     )
 
 
+def mouth_axes(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The mouth's own frame from (478, 2) landmarks: inner upper and lower lip points (11, 2) each, the
+    origin (the right inner corner), the unit axis to the left corner, its normal, and the mouth width (px)."""
+    upper, lower = pts[list(LIPS_UPPER_INNER)], pts[list(LIPS_LOWER_INNER)]
+    origin, axis = upper[0], upper[-1] - upper[0]
+    width = float(np.hypot(*axis))
+    ax = axis / max(width, 1e-9)
+    return upper, lower, origin, ax, np.array([-ax[1], ax[0]]), width
+
+
 def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: float, teeth: float = 1.0) -> None:
     """Paint the inner mouth into ``frame`` in place.
 
@@ -138,13 +148,9 @@ def paint_mouth(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength:
         return
 
     # Mouth frame: u from the right corner (0) to the left corner (1), v across, in mouth widths.
-    upper, lower = pts[list(LIPS_UPPER_INNER)], pts[list(LIPS_LOWER_INNER)]
-    origin, axis = upper[0], upper[-1] - upper[0]
-    width = float(np.hypot(*axis))
+    upper, lower, origin, ax, nrm, width = mouth_axes(pts)
     if width < 2.0:
         return
-    ax = axis / width
-    nrm = np.array([-ax[1], ax[0]])
 
     def local(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = p - origin
@@ -219,13 +225,9 @@ def paint_seam(frame: np.ndarray, pts: np.ndarray, style: MouthStyle, strength: 
     if strength <= 0.0:
         return
     h, w = frame.shape[:2]
-    upper, lower = pts[list(LIPS_UPPER_INNER)].astype(np.float64), pts[list(LIPS_LOWER_INNER)].astype(np.float64)
-    origin, axis = upper[0], upper[-1] - upper[0]
-    width = float(np.hypot(*axis))
+    upper, lower, origin, ax, nrm, width = mouth_axes(pts.astype(np.float64))
     if width < 4.0:
         return
-    ax = axis / width
-    nrm = np.array([-ax[1], ax[0]])
     poly = pts[INNER_POLYGON].astype(np.float64)
     pad = CROP_MARGIN + 2
     x0, y0 = np.floor(poly.min(0)).astype(int) - pad
