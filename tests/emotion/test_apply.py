@@ -181,3 +181,14 @@ def test_intensity_one_is_the_posed_prototype() -> None:
     assert happy[:, IDX["mouthSmileLeft"]].min() >= 0.9
     half = apply_emotion(m, emotion_track("happy", T, FPS, intensity=0.5)).blendshapes.weights
     assert np.all(half[:, IDX["mouthSmileLeft"]] < happy[:, IDX["mouthSmileLeft"]] + 1e-6)
+
+
+def test_disgust_bares_the_upper_teeth_without_a_smile_and_still_seals() -> None:
+    """Disgust at intensity 1 raises the upper lip fully with the corners pulled down (a raised lip over
+    lifted corners reads as a smile), and the raise fades out where speech seals the lips."""
+    m = speech_motion()
+    w = apply_emotion(m, emotion_track("disgusted", T, FPS)).blendshapes.weights
+    talking = np.setdiff1d(np.arange(T), BILABIAL)
+    assert w[talking, IDX["mouthUpperUpLeft"]].min() >= 0.9
+    assert w[:, IDX["mouthFrownRight"]].min() >= 0.9 and w[:, IDX["mouthSmileRight"]].max() <= 0.05
+    assert w[BILABIAL, IDX["mouthUpperUpLeft"]].max() <= 0.05

@@ -133,3 +133,23 @@ def test_appearance_can_be_switched_off(canonical_face):
     assert rig.appearance is None
     target = _target(pts, offsets, browDownLeft=1.0, browDownRight=1.0)
     assert render(rig, target[None]).shape == (1, SIZE, SIZE, 3)
+
+
+def test_nose_wrinkle_deepens_only_the_upper_fold_but_a_smile_the_whole_fold(canonical_face):
+    """AU9/10 deepen the nasolabial furrow beside the nose wing; only a smile (AU12) draws it down to the chin
+    (disgust drawn with full-length folds looked like a grimace)."""
+    img, pts, offsets = canonical_face
+    iod = IOD
+
+    def darkening(target: np.ndarray) -> tuple[float, float]:
+        on, off = _pair(img, pts, target)
+        ala, corner = target[NOSE_ALA_RIGHT], target[MOUTH_CORNER_RIGHT]
+        upper = ala + np.array([-0.07 * iod, 0.06 * iod, 0.0])  # fold beside the nose wing (subject's right)
+        lower = corner + np.array([-0.08 * iod, 0.15 * iod, 0.0])  # fold below the mouth corner
+        return _window(off, upper) - _window(on, upper), _window(off, lower) - _window(on, lower)
+
+    sneer_up, sneer_low = darkening(_target(pts, offsets, noseSneerLeft=1.0, noseSneerRight=1.0,
+                                            mouthUpperUpLeft=1.0, mouthUpperUpRight=1.0))  # fmt: skip
+    smile_up, smile_low = darkening(_target(pts, offsets, mouthSmileLeft=1.0, mouthSmileRight=1.0))
+    assert sneer_up > 20.0 and smile_up > 20.0  # both darken beside the nose wing
+    assert smile_low > 20.0 and sneer_low < 0.2 * smile_low  # only the smile below the mouth corner

@@ -101,9 +101,10 @@ POSED_PROTOTYPES: dict[str, dict[str, float]] = {
               "mouthStretch": 0.0, "mouthUpperUp": 0.0, "mouthSmile": 0.0},
     # R12A + R14A, marked: one-sided smile and dimple (the data direction keeps its other shapes).
     "contempt": {"mouthSmileRight": 0.6, "mouthDimpleRight": 0.8, "mouthSmileLeft": 0.0, "mouthDimpleLeft": 0.0},
-    # AU 9 + 10 (+ 4, 6, 7, 15, 17): nose wrinkled, upper lip raised, brows lowered, cheeks up.
-    "disgusted": {"noseSneer": 1.0, "mouthUpperUp": 0.6, "browDown": 0.4, "browInnerUp": 0.0, "browOuterUp": 0.0,
-                  "cheekSquint": 0.6, "eyeSquint": 0.5, "mouthFrown": 0.3, "mouthLowerDown": 0.0,
+    # AU 9 + 10 + 15 (+ 4, 6, 7, 17): nose wrinkled and upper lip raised fully (the upper teeth show), lip
+    # corners pulled down (so the raised lip does not read as a smile), brows lowered, cheeks up.
+    "disgusted": {"noseSneer": 1.0, "mouthUpperUp": 1.0, "browDown": 0.8, "browInnerUp": 0.0, "browOuterUp": 0.0,
+                  "cheekSquint": 0.6, "eyeSquint": 0.5, "mouthFrown": 1.0, "mouthLowerDown": 0.0,
                   "mouthShrugLower": 0.5, "mouthSmile": 0.0, "mouthStretch": 0.0},
     # AU 1 + 2 + 4 + 5 + 20 + 26: brows up and drawn together a little, eyes wide open, lips stretched, jaw
     # dropped.

@@ -148,8 +148,12 @@ def _strokes() -> list[Stroke]:
             (corner, 0.10, 0.08),
             (corner, 0.06, 0.17),
         )
-        out.append(Stroke(fold, BROAD_DARK, {**smile, "lip_raise": 0.45, "nose" + sfx: 0.35}, s, 0.02))
-        out.append(Stroke(fold[:5], FINE_DARK, {"smile" + sfx: 0.55, "lip_raise": 0.3, "nose" + sfx: 0.2}, s))
+        # A smile (AU12) deepens the whole fold; the upper-lip raiser and nose wrinkler (AU10, AU9) only its
+        # upper part beside the nose wing (Ekman, Friesen & Hager 2002, AU10 appearance changes).
+        out.append(Stroke(fold, BROAD_DARK, smile, s, 0.02))
+        out.append(Stroke(fold[:3], BROAD_DARK, {"lip_raise": 0.35, "nose" + sfx: 0.25}, s, 0.02))
+        out.append(Stroke(fold[:5], FINE_DARK, {"smile" + sfx: 0.55}, s))
+        out.append(Stroke(fold[:3], FINE_DARK, {"lip_raise": 0.25, "nose" + sfx: 0.15}, s))
         # Cheek side of the fold catches the light.
         cheek_rim = tuple((a, du + 0.09, dv - 0.02) for a, du, dv in fold[:5])
         out.append(Stroke(cheek_rim, BROAD_LIGHT, {"smile" + sfx: 0.8}, s, 0.03))
@@ -186,7 +190,7 @@ def _strokes() -> list[Stroke]:
         # Nose wrinkler (AU9): oblique creases across the side of the nose bridge, shade at the nose wing.
         for dv, reach in ((-0.02, 0.12), (0.05, 0.14), (0.12, 0.12)):
             out.append(Stroke((((6,), 0.06, dv + 0.03), ((6,), reach, dv - 0.03)), FINE_DARK,
-                              {"nose" + sfx: 0.45, "lip_raise": 0.1}, s))  # fmt: skip
+                              {"nose" + sfx: 0.3, "lip_raise": 0.05}, s))  # fmt: skip
         out.append(Stroke(((ala, 0.0, -0.07), (ala, 0.05, -0.02)), BROAD_DARK, {"nose" + sfx: 0.6}, s, 0.03))
     # Midline strokes.
     brows = tuple((BROW_RIGHT_UPPER[k : k + 1], 0.0, 0.0) for k in range(5)) + tuple(
