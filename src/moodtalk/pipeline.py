@@ -16,6 +16,7 @@ from moodtalk.face import analyze_face
 from moodtalk.geometry import matrix_to_euler
 from moodtalk.motion import MotionConfig, speech_motion
 from moodtalk.types import (
+    BLENDSHAPE_NAMES,
     DEFAULT_FPS,
     EMOTIONS,
     AudioTrack,
@@ -28,7 +29,7 @@ from moodtalk.types import (
     PhoneTimeline,
     SpeechFeatures,
 )
-from moodtalk.video import iter_frames, probe, read_audio
+from moodtalk.video import VideoWriter, iter_frames, probe, read_audio
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,79 @@ CHUNK_FRAMES = 64
 """Frames rendered and encoded per step: bounded memory."""
 FIRST_CHUNK_FRAMES = 1
 """Frames of the first step, small so the first frame is out early."""
+FIRST_BLOCK_S = 4.0
+"""Seconds of motion made from the start of the audio alone, so the first frame never waits for the
+whole file's reading and analysis (both grow with its length); the join to the whole file's motion
+lies in this block's second half."""
+BLOCK_MARGIN_S = 4.0
+"""Audio analysed past the first block, so that its frames see the same context as in the whole file:
+half of voice activity's 8 s noise-floor window (``FeatureConfig.noise_window_s``); with 2 s, a clip's
+voice activity near the block end differed and its mouth curve correlated only 0.62 with the whole's."""
+JOIN_FADE_S = 0.24
+"""Crossfade of the blendshape weights from the first block's motion to the whole file's. Their mouths
+are near-identical (same audio, only the normalisation statistics differ); their gaze differs, and a
+short fade turns that into a saccade-like shift."""
+JOIN_POSE_FADE_S = 1.6
+"""Crossfade of the head pose. The two heads are different (both natural) random trajectories, often
+5 degrees apart: over 1.6 s that adds at most about 0.2 degrees per frame, a slow drift."""
+JOIN_SEARCH_S = 1.0
+"""The join may start anywhere in this many seconds; it must end (pose fade included) in the first block."""
+JOIN_BLINK_COST = 10.0
+"""Cost of a blink (weight 1) inside the weight crossfade, in degrees of head difference: a blink in
+one track only would come out as a half blink, so the join avoids blinks."""
+
+
+def join_motion(first: MotionTrack, full: MotionTrack, earliest: int, latest: int, fade: int, pose_fade: int
+                ) -> MotionTrack:  # fmt: skip
+    """Motion that is ``first`` up to a join frame J and ``full`` after it, crossfaded from J on.
+
+    J is chosen in [earliest, latest] where the two heads are closest and neither track blinks, so the
+    crossfade neither turns the head visibly nor leaves half a blink.
+
+    Args:
+        first: motion of the first block (at least ``latest + pose_fade`` frames; later frames are unused).
+        full: motion of the whole file, T frames (T ≥ ``latest + pose_fade``).
+        earliest, latest: range of J.
+        fade: crossfade frames of the blendshape weights (1 ≤ fade ≤ pose_fade).
+        pose_fade: crossfade frames of the head rotation and translation.
+
+    Returns:
+        MotionTrack of T frames at ``full``'s rate.
+    """
+    a, b = first.blendshapes.weights, full.blendshapes.weights
+    blink = [BLENDSHAPE_NAMES.index(n) for n in ("eyeBlinkLeft", "eyeBlinkRight")]
+    starts = np.arange(earliest, latest + 1)
+    pose_window = starts[:, None] + np.arange(pose_fade)
+    head_gap = np.linalg.norm(first.head_rotation[pose_window] - full.head_rotation[pose_window], axis=-1).mean(1)
+    window = starts[:, None] + np.arange(fade)
+    blinking = np.maximum(a[window][..., blink], b[window][..., blink]).max(axis=(1, 2))
+    j = int(starts[np.argmin(head_gap + JOIN_BLINK_COST * blinking)])
+
+    def mix(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
+        """``x`` before J, ``y`` after J + n, a raised cosine between (no step in value or slope)."""
+        w = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).reshape((-1,) + (1,) * (y.ndim - 1))
+        out = y.copy()
+        out[:j] = x[:j]
+        out[j : j + n] = (1 - w) * x[j : j + n] + w * y[j : j + n]
+        return out
+
+    weights = BlendshapeTrack(mix(a, b, fade), full.blendshapes.names, full.blendshapes.fps)
+    return MotionTrack(weights, mix(first.head_rotation, full.head_rotation, pose_fade),
+                       mix(first.head_translation, full.head_translation, pose_fade))  # fmt: skip
+
+
+def _streams(lips: str, transcript: str | None, emotion: EmotionOptions | None) -> bool:
+    """Whether the first block's motion can stand for the start of the whole file's: not when the
+    motion needs the whole recording (phone alignment of a transcript, emotion guessed from the
+    voice, keyframes checked against its length) or another file's analysis (a reference face)."""
+    if lips == "phonemes" or transcript:
+        return False
+    if emotion is None:
+        return True
+    whole = emotion.from_audio or emotion.from_image is not None or emotion.from_video is not None
+    spec = str(emotion.emotion or "").strip()
+    keyframes = "@" in spec or spec.lower().endswith(".csv")
+    return not (whole or keyframes)
 
 
 @dataclass(frozen=True)
@@ -481,6 +555,13 @@ def generate(
 ) -> GenerateResult:
     """Speech + portrait → talking-head mp4 (H.264 + AAC, audio muxed from time 0).
 
+    Streaming: the first frames are made from the first ``FIRST_BLOCK_S`` seconds of audio alone (read
+    and analysed with a margin beside the portrait's face tracking), so the first frame is out after the
+    same time for any audio length; the whole file is read and analysed while they render, and its
+    motion takes over with a crossfade (:func:`join_motion`). Not when the motion needs the whole
+    recording first: a transcript, ``lips="phonemes"``, emotion keyframes or curves, emotion from the
+    voice or from a reference face.
+
     Args:
         audio: speech file (or a video with sound).
         out: the mp4 to write.
@@ -506,7 +587,6 @@ def generate(
     from tqdm import tqdm
 
     from moodtalk.render import prepare, render
-    from moodtalk.video import VideoWriter
 
     started = time.perf_counter()
     out = Path(out)
@@ -516,45 +596,85 @@ def generate(
         raise InputError(out, "output folder does not exist")
     if not os.access(out.parent, os.W_OK):
         raise InputError(out, "output folder is not writable")
-    track = read_audio(Path(audio), 16000)
-    if track.samples.size == 0:
+    block = round(FIRST_BLOCK_S * fps)
+    fade, pose_fade = max(1, round(JOIN_FADE_S * fps)), max(1, round(JOIN_POSE_FADE_S * fps))
+    latest = block - pose_fade
+    earliest = latest - round(JOIN_SEARCH_S * fps)
+    head_seconds = FIRST_BLOCK_S + BLOCK_MARGIN_S
+    head = read_audio(audio, 16000, max_seconds=head_seconds) if _streams(lips, transcript, emotion) else None
+    if head is not None and head.samples.size == 0:
         raise InputError(audio, "audio is empty")
-    if preview_seconds is not None:
-        track = AudioTrack(track.samples[: int(preview_seconds * track.sample_rate)], track.sample_rate)
+    # Streaming pays off only when the audio (or the preview) is longer than the first block.
+    long_enough = preview_seconds is None or preview_seconds > head_seconds
+    streaming = head is not None and head.duration >= head_seconds and long_enough
+    motion_args = (fps, lips, transcript, pose, None, blink_rate, seed, emotion)
+
+    def read_whole() -> AudioTrack:
+        track = read_audio(Path(audio), 16000)
+        if track.samples.size == 0:
+            raise InputError(audio, "audio is empty")
+        if preview_seconds is None:
+            return track
+        return AudioTrack(track.samples[: int(preview_seconds * track.sample_rate)], track.sample_rate)
+
+    def analyse_whole() -> tuple[AudioTrack, SpeechMotion]:
+        track = read_whole()
+        return track, speech_to_motion(track, *motion_args)
+
     with ThreadPoolExecutor(1) as helper:
         # Speech analysis and the portrait's face tracking are independent: run them side by side
-        # (both spend their time in native code), so the first frame comes sooner.
-        motion_job = helper.submit(speech_to_motion, track, fps, lips, transcript, pose, None, blink_rate, seed,
-                                   emotion)  # fmt: skip
+        # (both spend their time in native code), so the first frame comes sooner. When streaming,
+        # that is only the first block's analysis; the whole file's follows while the block renders.
+        if streaming:
+            job = helper.submit(speech_to_motion, head, *motion_args)
+        else:
+            track = read_whole()
+            job = helper.submit(speech_to_motion, track, *motion_args)
         image, name = load_portrait(portrait)
         # The packaged portrait is small (512 px); warning about it would only be noise.
         rig = prepare_portrait(image, size, name, warn_small=portrait is not None)
         render_rig = prepare(rig.image, rig.face.landmarks.points[0])
-        made = motion_job.result()
-    motion = made.motion
-    n = len(motion)
-    bar = tqdm(total=n, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
-    first_frame = None
-    frame_size = (rig.photo.shape[1], rig.photo.shape[0]) if paste_back_full else (size, size)
-    with VideoWriter(out, frame_size, fps, audio=track) as writer, ThreadPoolExecutor(1) as encoder:
-        # A short first chunk puts the first frame out early; later chunks are larger for throughput.
-        bounds = [0, min(n, FIRST_CHUNK_FRAMES), *range(FIRST_CHUNK_FRAMES + CHUNK_FRAMES, n, CHUNK_FRAMES), n]
-        pending = None  # the encoder (x264 releases the GIL) works on one chunk while the next renders
-        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-            if stop <= start:
-                continue
-            frames = render(render_rig, target_landmarks(rig, motion, start, stop))
-            if paste_back_full:
-                frames = paste_back(frames, rig)
+        made = job.result()
+        bar = tqdm(total=None, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
+        first_frame = None
+        frame_size = (rig.photo.shape[1], rig.photo.shape[0]) if paste_back_full else (size, size)
+        # The audio is handed over once the whole file is read (seconds for long files, after the first frames).
+        silent = AudioTrack(np.zeros(0, np.float32), 16000)
+        with VideoWriter(out, frame_size, fps, audio=silent) as writer, ThreadPoolExecutor(1) as encoder:
+            pending = None  # the encoder (x264 releases the GIL) works on one chunk while the next renders
+
+            def emit(motion: MotionTrack, start: int, stop: int) -> None:
+                """Render and encode frames [start, stop) of ``motion``, in chunks."""
+                nonlocal pending, first_frame
+                while start < stop:
+                    # A short first chunk puts the first frame out early; later chunks are larger for throughput.
+                    end = min(stop, start + (FIRST_CHUNK_FRAMES if first_frame is None else CHUNK_FRAMES))
+                    frames = render(render_rig, target_landmarks(rig, motion, start, end))
+                    if paste_back_full:
+                        frames = paste_back(frames, rig)
+                    if pending is not None:
+                        pending.result()
+                    pending = encoder.submit(writer.write, frames)
+                    if first_frame is None:
+                        pending.result()
+                        first_frame = time.perf_counter() - started
+                    bar.update(end - start)
+                    start = end
+
+            if streaming:
+                emit(made.motion, 0, FIRST_CHUNK_FRAMES)
+                job = helper.submit(analyse_whole)  # only now, so that nothing competes with the first frame
+                emit(made.motion, FIRST_CHUNK_FRAMES, earliest)  # frames before any possible join
+                track, whole = job.result()
+                motion = join_motion(made.motion, whole.motion, earliest, latest, fade, pose_fade)
+                made = whole
+            else:
+                motion, earliest = made.motion, 0
+            writer.set_audio(track)
+            bar.total = len(motion)
+            emit(motion, earliest, len(motion))
             if pending is not None:
                 pending.result()
-            pending = encoder.submit(writer.write, frames)
-            if first_frame is None:
-                pending.result()
-                first_frame = time.perf_counter() - started
-            bar.update(stop - start)
-        if pending is not None:
-            pending.result()
     bar.close()
-    return GenerateResult(video=out, motion=motion, frames=n, seconds=time.perf_counter() - started,
+    return GenerateResult(video=out, motion=motion, frames=len(motion), seconds=time.perf_counter() - started,
                           first_frame_seconds=first_frame or 0.0, notes=rig.notes + made.notes)  # fmt: skip

@@ -98,6 +98,20 @@ def test_generate_default_portrait_small_video_with_sound(tmp_path: Path, syllab
     assert again.returncode == 2 and "--overwrite" in again.stderr
 
 
+def test_generate_long_audio_streams_with_matching_durations(tmp_path: Path, syllables: Path) -> None:
+    # 12 s: longer than the first block, so the first frames come from it and the rest from the whole file.
+    long = tmp_path / "long.wav"
+    y, sr = sf.read(syllables, dtype="float32")
+    sf.write(long, np.tile(y, 5), sr)
+    out = tmp_path / "long.mp4"
+    res = run_cli("generate", "--audio", long, "-o", out, "--size", "256")
+    assert res.returncode == 0, res.stderr
+    assert "300 frames" in res.stdout  # 12 s at 25 fps, as without streaming
+    video_s, audio_s, first = _probe(out)
+    assert first == 0.0
+    assert abs(video_s - 12.0) <= 1 / 25 and abs(audio_s - video_s) <= 1 / 25
+
+
 def test_generate_accepts_grayscale_and_rgba_portraits(tmp_path: Path, syllables: Path, astronaut: np.ndarray) -> None:
     gray = tmp_path / "gray.png"
     cv2.imwrite(str(gray), cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY))

@@ -19,7 +19,7 @@ CANCEL_DB = -10.0
 """A mix this far below its channels' mean energy means they cancel (phase-inverted): take one channel."""
 
 
-def read_audio(path: str | Path, sample_rate: int | None = 16000) -> AudioTrack:
+def read_audio(path: str | Path, sample_rate: int | None = 16000, max_seconds: float | None = None) -> AudioTrack:
     """The first audio stream of a file as mono float32 samples in [-1, 1], shape (N,).
 
     Any container FFmpeg reads (wav, mp3, m4a, flac, ogg, mp4, mov, mkv, webm, flv, avi, ...).
@@ -29,6 +29,7 @@ def read_audio(path: str | Path, sample_rate: int | None = 16000) -> AudioTrack:
     ``read_frames``: audio that starts later is preceded by silence.
 
     Decodes as a stream: memory is the channels at the output rate, not the decoded source.
+    ``max_seconds``: decode only the start of the file, so reading takes the same time for any length.
     """
     if sample_rate is not None and sample_rate < 1:
         raise ValueError(f"sample_rate must be a positive number of Hz or None, got {sample_rate!r}")
@@ -57,6 +58,8 @@ def read_audio(path: str | Path, sample_rate: int | None = 16000) -> AudioTrack:
                 setup = (frame.format.name, frame.layout.name, frame.sample_rate)
             mixer.add_all(resampler.resample(frame))
             padding = round(frame.samples * rate / frame.sample_rate)
+            if max_seconds is not None and mixer.n_samples >= max_seconds * rate:
+                break
         if resampler is not None:
             mixer.add_all(resampler.resample(None))
     if mixer.n_samples == 0:
@@ -68,6 +71,8 @@ def read_audio(path: str | Path, sample_rate: int | None = 16000) -> AudioTrack:
         end = round((float(((stream.start_time or 0) + stream.duration) * stream.time_base) - origin) * rate)
         if 0 < samples.size - end <= padding:
             samples = samples[:end]
+    if max_seconds is not None:
+        samples = samples[: round(max_seconds * rate)]
     return AudioTrack(samples, rate)
 
 

@@ -116,6 +116,16 @@ class VideoWriter:
             self.abort()
             raise InputError(self.path, f"cannot be written ({e})") from None
 
+    def set_audio(self, audio: AudioTrack) -> None:
+        """Hand over the audio track later (e.g. once a long file has been read after the first frames).
+
+        The writer must have been opened with an audio track of the same sample rate (it may be empty);
+        the next ``write`` catches the audio up with the video.
+        """
+        if self._audio is None or audio.sample_rate != self._audio.sample_rate:
+            raise ValueError("set_audio needs a writer opened with audio at the same sample rate")
+        self._audio = audio
+
     def close(self) -> Path:
         """Finish the file and move it onto ``path``; returns ``path``. Raises if no frame was written."""
         if self._closed:
