@@ -1,6 +1,8 @@
 """Rebuild moodtalk's face model (canonical neutral mesh + blendshapes) from real videos.
 
     .venv/bin/python scripts/build_face_model.py [--data ../shared/data] [--cache runs/face_cache]
+    .venv/bin/python scripts/build_face_model.py --from-model src/moodtalk/data/face_model.npz
+
 
 1. Track every video under DATA/emotion_video and DATA/talking_video with moodtalk's tracker
    (cached per clip as .npz).
@@ -8,8 +10,14 @@
    opening in the clip's lowest 30 %), every clip weighted equally, mirrored and averaged
    with itself to be exactly symmetric, then centred, made frontal and scaled to IOD 1.
 3. Blendshapes: the anatomical rules of ``moodtalk.face.basis`` on that mesh; jawOpen is then
-   replaced by the displacement measured per unit of lip gap on the real talking frames.
+   replaced by the displacement measured per unit of lip gap on the real talking frames. The brow
+   and lid amplitudes in ``basis`` were set from real posed clips (weight 1 = the 99th percentile of
+   MEAD/CREMA-D emotional frames solved against the actor's neutral clip, no saturation at 1).
 4. Write src/moodtalk/data/face_model.npz.
+
+``--from-model`` skips steps 1-2 (no tracking, no data needed): it keeps the canonical mesh, mirror
+index and measured jawOpen of an existing model and rebuilds every rule-based shape on that mesh,
+so a change to ``moodtalk.face.basis`` ships without re-tracking (the rules depend on nothing else).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from moodtalk.face.basis import build_procedural_basis
-from moodtalk.face.model import FaceModel, estimate_pose, to_canonical
+from moodtalk.face.model import FaceModel, estimate_pose, load_model_file, to_canonical
 from moodtalk.face.tracker import track_frames
 from moodtalk.geometry import landmarks as lm
 from moodtalk.geometry import similarity_procrustes
@@ -127,18 +135,28 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "face_cache")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "moodtalk" / "data" / "face_model.npz")
+    ap.add_argument("--from-model", type=Path, help="keep this model's mesh and jawOpen; rebuild the rule shapes")
     args = ap.parse_args()
-    clips = tracked_clips(args.data, args.cache)
-    canonical, mirror = canonical_mesh(clips)
-    pose_free = []
-    for pts in clips.values():
-        rot, scale, trans = estimate_pose(pts, canonical)
-        pose_free.append(to_canonical(pts, rot, scale, trans))
-    basis = jaw_from_speech(build_procedural_basis(canonical).astype(np.float64), pose_free)
+    if args.from_model is not None:
+        old = load_model_file(str(args.from_model))
+        canonical, mirror = old.canonical.astype(np.float64), old.mirror
+        basis = build_procedural_basis(canonical).astype(np.float64)
+        jaw = BLENDSHAPE_NAMES.index("jawOpen")
+        basis[jaw] = old.basis[list(old.names).index("jawOpen")]
+        source = str(args.from_model)
+    else:
+        clips = tracked_clips(args.data, args.cache)
+        canonical, mirror = canonical_mesh(clips)
+        pose_free = []
+        for pts in clips.values():
+            rot, scale, trans = estimate_pose(pts, canonical)
+            pose_free.append(to_canonical(pts, rot, scale, trans))
+        basis = jaw_from_speech(build_procedural_basis(canonical).astype(np.float64), pose_free)
+        source = f"{len(clips)} clips"
     model = FaceModel(canonical.astype(np.float32), basis.astype(np.float32), BLENDSHAPE_NAMES, mirror)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(str(args.out))
-    print(f"wrote {args.out} from {len(clips)} clips", file=sys.stderr)
+    print(f"wrote {args.out} from {source}", file=sys.stderr)
     return 0
 
 

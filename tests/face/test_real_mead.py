@@ -72,3 +72,14 @@ def test_emotions_move_the_expected_shapes(mead: dict, actor: str) -> None:
         assert _mean(surprised, *names) > _mean(neutral, *names), names
     brow_down = ("browDownLeft", "browDownRight")
     assert _mean(angry, *brow_down) > _mean(neutral, *brow_down) + 0.1
+
+
+def test_brow_and_lid_shapes_reach_posed_faces_without_saturating(mead: dict) -> None:
+    # Weight 1 is the strongest natural pose: MEAD's level-3 emotions must fit inside [0, 1]. With brow and
+    # lid fields too small, up to 4 % of the frames sat at the bound and the pose beyond it was lost.
+    weights = np.concatenate([a.blendshapes.weights for a in mead.values()])
+    names = next(iter(mead.values())).blendshapes.names
+    for group in (("browInnerUp",), ("browOuterUpLeft", "browOuterUpRight"), ("browDownLeft", "browDownRight"),
+                  ("eyeWideLeft", "eyeWideRight"), ("eyeSquintLeft", "eyeSquintRight")):  # fmt: skip
+        at_bound = float((weights[:, [names.index(n) for n in group]] >= 0.98).mean())
+        assert at_bound < 0.01, (group, at_bound)

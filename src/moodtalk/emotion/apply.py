@@ -5,7 +5,7 @@ Per frame ``t`` with emotion mix ``m_t`` (8,) and intensity ``i_t``:
 1. **Deformation of neutral motion** (EmoGene, arXiv 2410.17262): the emotion offset is
    ``Σ_e m_te · d_e``. ``d_e`` is the posed prototype (``space.POSED_PROTOTYPES``: intensity 1 = a clear posed
    expression as in FACS prototype photographs) on the shapes it names and the measured direction of the
-   ``EmotionSpace`` (MEAD level 3, about intensity 0.4–0.8: ``EmotionSpace.level3_intensity``) elsewhere;
+   ``EmotionSpace`` (MEAD level 3, about intensity 0.3–0.7: ``EmotionSpace.level3_intensity``) elsewhere;
    ``EmotionConfig.expressiveness`` blends the named shapes from the measured (0) to the posed (1) values.
 2. **Hyperplane refinement** (EmoHead, arXiv 2503.19416): ``α̂ = α̃ + τ·w_z``. For each emotion ``z`` in the
    mix, ``α̃`` is the frame's speech weights plus the full (intensity 1) offset of ``z``; ``τ ≥ 0`` is the

@@ -3,7 +3,7 @@
 An emotion is a **direction** in the 51-dimensional blendshape space and its intensity the length along
 it (the continuous emotion space of Xu et al., arXiv 2409.19501): ``offset = intensity × direction``,
 with intensity 1 = a clear posed expression as in FACS prototype photographs (``POSED_PROTOTYPES``, applied
-over the measured direction by ``emotion.apply``); MEAD's level-3 clips sit at about intensity 0.4–0.8
+over the measured direction by ``emotion.apply``); MEAD's level-3 clips sit at about intensity 0.3–0.7
 (``EmotionSpace.level3_intensity``). Each emotion also has a **hyperplane**
 ``w_z · x + b_z = 0`` separating its frames from the other emotions' frames (EmoHead, arXiv 2503.19416),
 used to refine an expression towards its target emotion (``α̂ = α̃ + τ·w_z``, see ``emotion.apply``).
@@ -123,9 +123,11 @@ POSED_PROTOTYPES: dict[str, dict[str, float]] = {
                   "mouthShrugUpper": 0.0, "mouthShrugLower": 0.0},
 }  # fmt: skip
 """Offsets from neutral of each emotion at intensity 1: a clear posed expression as in the FACS prototype
-photographs (Ekman, Friesen & Hager 2002), in weight units. A stem without side (``browDown``) sets both
-sides; 0 removes a shape the measured data carry but the posed face lacks. Shapes not named keep the data
-direction (+ hyperplane push). MEAD's level-3 clips are much subtler (see ``EmotionSpace.level3_intensity``)."""
+photographs (Ekman, Friesen & Hager 2002), in weight units (weight 1 of a brow or lid shape is the strongest
+pose of the real labelled clips, their 99th percentile, so 1.0 here is a full but natural AU). A stem without
+side (``browDown``) sets both sides; 0 removes a shape the measured data carry but the posed face lacks.
+Shapes not named keep the data direction (+ hyperplane push). MEAD's level-3 clips are much subtler (see
+``EmotionSpace.level3_intensity``)."""
 
 
 def posed_targets() -> tuple[np.ndarray, np.ndarray]:

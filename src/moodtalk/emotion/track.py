@@ -11,7 +11,7 @@ Spec forms (``emotion_track`` picks the form):
 * an intensity curve (``--intensity auto``): a (T,) array given by the caller replaces the intensity.
 
 Intensity is in [0, 1.5]: 1 is a clear posed expression as in FACS prototype photographs
-(``space.POSED_PROTOTYPES``; MEAD's level-3 clips are about 0.4–0.8, ``EmotionSpace.level3_intensity``), above
+(``space.POSED_PROTOTYPES``; MEAD's level-3 clips are about 0.3–0.7, ``EmotionSpace.level3_intensity``), above
 1 exaggerates. A neutral
 keyframe without an intensity has intensity 0. Names are case-insensitive and common synonyms are accepted
 (``EMOTION_SYNONYMS``); an unknown name fails with the nearest valid one.

@@ -63,19 +63,21 @@ JAW_SHARE = 0.12
 """Share of the lower-lip drop that the corners follow when the jaw opens (removed from the frown cue)."""
 STRETCH_SHARE = 0.45
 """Corner drop per unit of lateral corner travel that a lip stretch (AU20) brings (removed from the frown cue)."""
-LID_OPEN = 0.04
+LID_OPEN = 0.05
 """Upper-lid raise of a full upper-lid raiser (AU5)."""
-LID_SQUINT = 0.03
-"""Lower-lid raise of a full squint / cheek raise (AU6/7)."""
+LID_SQUINT = 0.0525
+"""Lower-lid raise of a full lid tightener (AU7, eyeSquint); a cheek raise (AU6) lifts the lid less."""
 LIP_RAISE = 0.08
 """Upper-lip raise of a full upper-lip raiser (AU10), after removing the smile's share."""
 LIP_RAISE_SMILE_SHARE = 0.18
 """Upper-lip raise per unit corner lift that a smile brings (removed from the lip-raise cue)."""
 NOSE_RAISE = 0.04
 """Nose-wing raise of a full nose wrinkler (AU9)."""
-BROW_MIX = np.array([[0.06, -0.08, 0.0], [0.045, 0.0, -0.10], [0.02, 0.0, 0.0]])
+BROW_MIX = np.array([[0.09, -0.12, 0.0], [0.0675, 0.0, -0.125], [0.03, 0.0, 0.0]])
 """Brow travel (rows: inner-brow drop, outer-brow drop, inner-brow approach to the midline) per unit of
-(columns) brow lowering AU4, inner raise AU1 and outer raise AU2; inverted per frame to unmix the brows."""
+(columns) brow lowering AU4, inner raise AU1 and outer raise AU2; inverted per frame to unmix the brows.
+Scaled with the face model's brow amplitudes (browDown and browInnerUp × 1.5, browOuterUp × 1.25 when
+they were fitted to real posed clips), so shading per unit of blendshape weight stayed the same."""
 
 DEAD_ZONE = np.array([0.1, 0.1, 0.35, 0.35, 0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15, 0.15])
 """Per cue, the smooth dead zone removed (tracking jitter and small mouth-corner drops of a smiling portrait
