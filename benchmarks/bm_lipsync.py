@@ -10,9 +10,13 @@ For each clip of ``../shared/data`` whose video holds its real audio (``lipsync_
 
 Models compared: the learned model (``path="learned"``), **cross-validated**: for every clip it is
 retrained without any clip of the same speaker group (leave-one-speaker-out; the extra StyleTalk /
-EDTalk clips with separate wavs join the training folds only); the rule model with recognised phones
-(``path="phonemes"``); the rule acoustic model (``path="acoustic"``); and a loudness envelope (rms dB,
-Gaussian-smoothed, sigma 40 ms) for the correlation only.
+EDTalk clips with separate wavs join the training folds only), without phones (what ``--lips auto``
+runs when no transcript is given): "learned" = the current model (ridge + closure head) with the default
+``MotionConfig`` (closures also forced at acoustic dips), "head" = the same model with only its closure
+head (``learned_closures="phones"``, no phones given), "old" = the previous default (ridge on +-6 frames,
+penalty 0.01, no closure head, closures at acoustic dips), all in the same run; the rule model with
+recognised phones (``path="phonemes"``); the rule acoustic model (``path="acoustic"``); and a loudness
+envelope (rms dB, Gaussian-smoothed, sigma 40 ms) for the correlation only.
 
 Metrics per clip:
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +56,10 @@ from moodtalk.metrics.measures import best_lag_correlation  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel  # noqa: E402
 
-METHODS = ("learned", "phonemes", "acoustic")
-"""speech_motion paths compared."""
+METHODS = ("learned", "head", "old", "phonemes", "acoustic")
+"""Methods compared (see the module docstring)."""
+OLD_SETTINGS = {"context": 6, "alpha": 0.01, "closure_shift": 0.0}
+"""``train_mouth_model.train`` settings of the previous default learned model."""
 MAX_LAG = 12
 """Largest audio-video lag searched (frames) by ``metrics.best_lag_correlation`` (same lag convention and
 overlap as this script's former own search; it differs only on exact ties, which go to the smallest |lag|,
@@ -143,8 +150,9 @@ def loo_models(clips: list[Clip], **train_kw) -> dict[str, MouthModel]:
     return {g: train([c for c in clips if c.group != g], lags, **train_kw) for g in groups}
 
 
-def evaluate(clips: list[Clip], models: dict[str, MouthModel]) -> list[dict]:
-    """Per benchmark clip: r, lag and closure scores of every method."""
+def evaluate(clips: list[Clip], models: dict[str, MouthModel], old: dict[str, MouthModel]) -> list[dict]:
+    """Per benchmark clip: r, lag and closure scores of every method (``models``: current learned model
+    per speaker group, ``old``: the previous default's)."""
     rows = []
     for c in clips:
         if not c.benchmark:
@@ -153,21 +161,25 @@ def evaluate(clips: list[Clip], models: dict[str, MouthModel]) -> list[dict]:
         real = c.opening.astype(np.float64)
         speech = fit_length(c.features.speech.astype(bool), n)
         row = {"clip": c.name, "group": c.group, "frames": n, "phone_conf": c.phones.confidence}
+        model = models[c.group]
         methods = {
-            "learned": MotionConfig(path="learned", learned_model=models[c.group]),
-            "phonemes": MotionConfig(path="phonemes"),
-            "acoustic": MotionConfig(path="acoustic"),
+            "learned": (MotionConfig(path="learned", learned_model=model), None),
+            "head": (MotionConfig(path="learned", learned_model=model, learned_closures="phones"), None),
+            "old": (MotionConfig(path="learned", learned_model=old[c.group], learned_closures="dips"), None),
+            "phonemes": (MotionConfig(path="phonemes"), c.phones),
+            "acoustic": (MotionConfig(path="acoustic"), c.phones),
         }
-        for key, cfg in methods.items():
+        for key, (cfg, phones) in methods.items():
             t0 = time.perf_counter()
-            w = speech_motion(c.features, c.phones, cfg).weights
+            w = speech_motion(c.features, phones, cfg).weights
             row[f"{key}_s"] = time.perf_counter() - t0
             gen = fit_length(generated_opening(w), n)
             r, lag = best_lag_correlation(real, gen, MAX_LAG)
             rec, prec, n_ev = closure_scores(real, gen, speech, lag)
             row.update({f"{key}_r": r, f"{key}_lag": lag, f"{key}_rec": rec, f"{key}_prec": prec, "events": n_ev})
-        bare = MotionConfig(path="learned", learned_model=models[c.group], learned_closures="none")
-        bare_gen = fit_length(generated_opening(speech_motion(c.features, c.phones, bare).weights), n)
+        # The regression alone: no closure head, nothing forced.
+        bare = MotionConfig(path="learned", learned_model=replace(model, closure_depth=0.0), learned_closures="none")
+        bare_gen = fit_length(generated_opening(speech_motion(c.features, None, bare).weights), n)
         row["bare_r"] = best_lag_correlation(real, bare_gen, MAX_LAG)[0]
         loud = scipy.ndimage.gaussian_filter1d(np.maximum(c.features.rms, -80.0), LOUDNESS_SIGMA_S * FPS)
         row["loud_r"], row["loud_lag"] = best_lag_correlation(real, fit_length(loud, n), MAX_LAG)
@@ -179,7 +191,7 @@ def table(rows: list[dict]) -> str:
     """Markdown table of ``evaluate`` rows with a median line."""
     head = "| clip | frames | closures | " + " | ".join(f"{k} r (lag) | {k} rec / prec" for k in METHODS)
     head += " | loudness r (lag) |"
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * (4 + 2 * len(METHODS))]
 
     def rp(row: dict, k: str) -> str:
         return f"{row[k + '_rec']:.2f} / {row[k + '_prec']:.2f}"
@@ -212,12 +224,12 @@ def main() -> None:
     t0 = time.time()
     clips = load_clips(include_extra=not args.no_extra)
     print(f"{len(clips)} clips loaded ({sum(c.benchmark for c in clips)} benchmark) in {time.time() - t0:.0f} s")
-    models = loo_models(clips)
-    rows = evaluate(clips, models)
+    rows = evaluate(clips, loo_models(clips), loo_models(clips, **OLD_SETTINGS))
     print(table(rows))
-    print(f"learned without forced closures: median r {np.median([r['bare_r'] for r in rows]):.3f}")
+    bare = np.median([r["bare_r"] for r in rows])
+    print(f"learned regression alone (no closure head, nothing forced): median r {bare:.3f}")
     frames = sum(r["frames"] for r in rows)
-    for k in ("learned", "phonemes", "acoustic"):
+    for k in METHODS:
         secs = sum(r[f"{k}_s"] for r in rows)
         print(f"{k}: speech_motion {frames / secs / FPS:.0f}x real time ({frames} frames in {secs:.2f} s)")
     print(f"total {time.time() - t0:.0f} s")

@@ -168,11 +168,8 @@ def test_reference_rotation_ping_pong(minute: SpeechFeatures) -> None:
         behaviour(minute, BehaviourConfig(reference_rotation=np.zeros((5, 2))))
 
 
-def test_long_input_is_fast() -> None:
-    import time
-
+def test_an_hour_of_input_gives_a_frame_each() -> None:
+    # Speed is measured in benchmarks/bm_motion.py, not here.
     features = synth(3600.0)
-    t0 = time.perf_counter()
     out = behaviour(features)
-    assert time.perf_counter() - t0 < 3.6  # >= 1000x real time
     assert len(out) == len(features)

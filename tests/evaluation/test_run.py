@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import cv2
@@ -60,9 +59,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_quick_run_reports_failures_and_resumes(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_module, "SPEED_SIZES", (256,))  # one speed subprocess keeps the test short
     out = tmp_path / "report"
-    t0 = time.perf_counter()
     md = run_eval(folder, out, quick=True, progress=False)
-    first = time.perf_counter() - t0
     assert md == out / "report.md" and md.is_file()
     report = json.loads((out / "report.json").read_text())
 
@@ -83,13 +80,10 @@ def test_quick_run_reports_failures_and_resumes(folder: Path, tmp_path: Path, mo
     assert "file missing" in text and "## 4. Speed and memory" in text
     assert (out / "contact_happy.png").is_file() and (out / "mouth_curves.png").is_file()
 
-    t0 = time.perf_counter()
     run_eval(folder, out, quick=True, progress=False)
-    second = time.perf_counter() - t0
     again = json.loads((out / "report.json").read_text())
     assert again["cache"]["misses"] == 0 and again["cache"]["hits"] >= 5
     assert again["counts"]["selfreenact"]["cached"] == 2  # the good clip and the faceless one; 'missing' is not
-    assert second < first
     assert again["selfreenact"]["summary"] == report["selfreenact"]["summary"]
 
 

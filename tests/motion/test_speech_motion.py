@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -204,28 +203,6 @@ def test_viseme_table_covers_all_visemes() -> None:
     assert VISEME_TARGETS["aa"]["jawOpen"] > VISEME_TARGETS["oh"]["jawOpen"] > VISEME_TARGETS["ih"]["jawOpen"]
 
 
-def test_fast() -> None:
-    """≥ 500× real time on 10 minutes of speech (both paths)."""
-    fps = 25.0
-    seconds = 600.0
-    n = int(seconds * fps)
-    rng = np.random.default_rng(1)
-    f = features(n, fps, rms=-30 + 20 * rng.random(n))
-    names = list(VISEME_OF)
-    segs, t = [], 0.0
-    while t < seconds:
-        d = float(rng.uniform(0.03, 0.2))
-        ph = names[int(rng.integers(len(names)))]
-        segs.append(PhoneSegment(ph, t, t + d, VISEME_OF[ph]))
-        t += d
-    phones = PhoneTimeline(tuple(segs), 0.9, "test")
-    for config in (PHONEMES, ACOUSTIC):
-        t0 = time.perf_counter()
-        speech_motion(f, phones, config)
-        assert time.perf_counter() - t0 < seconds / 500, config.path
-
-
-@pytest.fixture(scope="module")
 def espeak_audio(tmp_path_factory: pytest.TempPathFactory) -> AudioTrack:
     exe = shutil.which("espeak-ng")
     if exe is None:

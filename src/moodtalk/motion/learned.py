@@ -8,8 +8,15 @@ Trained on real talking clips (``scripts/train_mouth_model.py``) in two linear s
 2. an "opening pose": per mouth blendshape, the least-squares line ``w = pose_mean + pose_slope * z`` of
    the solved weights on the real standardised opening, pooled over all clips.
 
-The prediction is low-passed (zero phase) and clipped to [0, 1]. It is linear, so it runs at thousands of
-frames per second.
+A third fit, logistic regression on the same inputs, gives each frame's probability that the real lips are
+closed (``closure_*``: real closed frames = speech frames whose opening is below a quarter of the clip's
+speech-time median, as in ``benchmarks/bm_lipsync.py``). The predicted opening is lowered by
+``closure_depth`` times that probability, so a confident closure drives the pose to closed lips while
+an unsure one only narrows the mouth (forcing a closure pose at every likely frame cost more
+correlation than it gained in closure recall on held-out speakers).
+
+The opening is low-passed (zero phase) and the weights clipped to [0, 1]. Everything is linear up to the
+logistic, so it runs at thousands of frames per second.
 
 Per-frame input (before stacking the context window):
 
@@ -69,6 +76,12 @@ class MouthModel:
     """Scale of the predicted z (compensates ridge shrinkage)."""
     smooth_hz: float = 5.0
     """Cut-off of the zero-phase low-pass on the predicted z (0: none)."""
+    closure_coef: np.ndarray | None = None
+    """(D,) logistic coefficients on the standardised input → lips-closed log-odds (None: no closure head)."""
+    closure_intercept: float = 0.0
+    """Offset of the lips-closed log-odds."""
+    closure_depth: float = 0.0
+    """z subtracted from the (low-passed) opening at closure probability 1."""
 
     def save(self, path: str) -> None:
         """Write the model as a compressed ``.npz``."""
@@ -77,18 +90,24 @@ class MouthModel:
             mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
             coef=self.coef.astype(np.float32), intercept=self.intercept, pose_mean=self.pose_mean.astype(np.float32),
             pose_slope=self.pose_slope.astype(np.float32), gain=self.gain, smooth_hz=self.smooth_hz,
+            closure_coef=(np.zeros(0) if self.closure_coef is None else self.closure_coef).astype(np.float32),
+            closure_intercept=self.closure_intercept, closure_depth=self.closure_depth,
         )  # fmt: skip
 
 
 def load_model_file(path) -> MouthModel:
     """Read a model written by ``MouthModel.save``."""
     with np.load(path) as z:
+        closure = z["closure_coef"].astype(np.float64) if "closure_coef" in z else np.zeros(0)
         return MouthModel(
             shapes=tuple(str(s) for s in z["shapes"]), context=int(z["context"]), n_bands=int(z["n_bands"]),
             mean=z["mean"].astype(np.float64), scale=z["scale"].astype(np.float64),
             coef=z["coef"].astype(np.float64), intercept=float(z["intercept"]),
             pose_mean=z["pose_mean"].astype(np.float64), pose_slope=z["pose_slope"].astype(np.float64),
             gain=float(z["gain"]), smooth_hz=float(z["smooth_hz"]),
+            closure_coef=closure if closure.size else None,
+            closure_intercept=float(z["closure_intercept"]) if closure.size else 0.0,
+            closure_depth=float(z["closure_depth"]) if closure.size else 0.0,
         )  # fmt: skip
 
 
@@ -166,26 +185,60 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, n
     return mean, scale, coef, ym
 
 
-def predict_opening(features: SpeechFeatures, model: MouthModel) -> np.ndarray:
-    """(T,) predicted standardised mouth opening z (0 = the speaker's median opening, 1 = one std wider)."""
+def fit_logistic(z: np.ndarray, y: np.ndarray, alpha: float, iters: int = 25) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression by Newton's method on standardised inputs ``z`` (N, D) and 0/1
+    labels ``y`` (N,), penalty ``alpha`` per sample on the coefficients (not the intercept): (coef, intercept).
+    """
+    n, d = z.shape
+    a = np.column_stack([z, np.ones(n)])
+    beta = np.zeros(d + 1)
+    beta[-1] = np.log(max(y.mean(), 1e-3) / max(1.0 - y.mean(), 1e-3))
+    penalty = np.full(d + 1, alpha * n)
+    penalty[-1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(a @ beta)))
+        grad = a.T @ (p - y) + penalty * beta
+        hess = (a * (p * (1.0 - p))[:, None]).T @ a
+        hess[np.diag_indices_from(hess)] += penalty + 1e-9
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return beta[:-1], float(beta[-1])
+
+
+def predict_opening(features: SpeechFeatures, model: MouthModel, closures: bool = True) -> np.ndarray:
+    """(T,) predicted standardised mouth opening z (0 = the speaker's median opening, 1 = one std wider).
+
+    With ``closures`` (and a model with a closure head) z is lowered by ``closure_depth`` times the
+    predicted probability that the lips are closed.
+    """
     x = frame_inputs(features, model.n_bands)  # (T, F)
     n, f = x.shape
     if n == 0:
         return np.zeros(0)
+    use_head = closures and model.closure_coef is not None and model.closure_depth > 0
+    coefs = [np.ravel(model.coef)] + ([np.ravel(model.closure_coef)] if use_head else [])
+    coef = np.stack(coefs, axis=1)  # (D, 1 or 2): opening and closure log-odds
     # The same as ((stack_context(x) - mean) / scale) @ coef, one context offset at a time, so a
     # long file never holds the (T, (2c+1)F) stacked matrix.
     c = model.context
-    w = (np.ravel(model.coef) / model.scale).reshape(2 * c + 1, f)  # (2c+1, F)
-    bias = float(np.ravel(model.coef) @ (model.mean / model.scale))
+    w = (coef / model.scale[:, None]).reshape(2 * c + 1, f, coef.shape[1])  # (2c+1, F, 1 or 2)
+    bias = (model.mean / model.scale) @ coef
     padded = np.concatenate([np.repeat(x[:1], c, 0), x, np.repeat(x[-1:], c, 0)]) if c else x
-    z = np.full(n, -bias)
+    out = np.tile(-bias, (n, 1))
     for k in range(2 * c + 1):
-        z += padded[k : k + n] @ w[k]
-    z = model.intercept + model.gain * z
-    return lowpass(z, model.smooth_hz, features.fps) if model.smooth_hz > 0 else z
+        out += padded[k : k + n] @ w[k]
+    z = model.intercept + model.gain * out[:, 0]
+    if model.smooth_hz > 0:
+        z = lowpass(z, model.smooth_hz, features.fps)
+    if use_head:
+        z = z - model.closure_depth / (1.0 + np.exp(-(out[:, 1] + model.closure_intercept)))
+    return z
 
 
-def predict_shapes(features: SpeechFeatures, model: MouthModel) -> np.ndarray:
-    """(T, K) predicted weights of ``model.shapes`` in [0, 1] (not gated by silence)."""
-    z = predict_opening(features, model)
+def predict_shapes(features: SpeechFeatures, model: MouthModel, closures: bool = True) -> np.ndarray:
+    """(T, K) predicted weights of ``model.shapes`` in [0, 1] (not gated by silence); ``closures``: apply
+    the closure head (``predict_opening``)."""
+    z = predict_opening(features, model, closures)
     return np.clip(model.pose_mean + np.outer(z, model.pose_slope), 0.0, 1.0)
