@@ -203,6 +203,7 @@ def test_viseme_table_covers_all_visemes() -> None:
     assert VISEME_TARGETS["aa"]["jawOpen"] > VISEME_TARGETS["oh"]["jawOpen"] > VISEME_TARGETS["ih"]["jawOpen"]
 
 
+@pytest.fixture(scope="module")
 def espeak_audio(tmp_path_factory: pytest.TempPathFactory) -> AudioTrack:
     exe = shutil.which("espeak-ng")
     if exe is None:
