@@ -20,12 +20,12 @@ import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 
-import librosa
 import numpy as np
 import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
+from moodtalk.audio.spectrum import fft_frequencies, mel_filterbank, power_to_db, stft_power
 from moodtalk.errors import InputError
 from moodtalk.types import AudioTrack, SpeechFeatures
 
@@ -121,7 +121,7 @@ def speech_features(audio: AudioTrack, fps: float = 25.0, config: FeatureConfig 
         config: analysis settings.
 
     Returns:
-        ``SpeechFeatures`` with mel (T, n_mels) dB (10·log10 of mel-filtered |STFT|², librosa scale),
+        ``SpeechFeatures`` with mel (T, n_mels) dB (10·log10 of mel-filtered |STFT|², Slaney mel scale),
         rms (T,) dBFS, f0 (T,) Hz (NaN where unvoiced), voiced (T,), speech (T,) and
         spectral (T, 6) named by ``SPECTRAL_NAMES``.
 
@@ -171,8 +171,8 @@ class _BlockAnalyser:
         self.up, self.down = ratio.numerator, ratio.denominator
         # Actual rate after resampling (equals 16 kHz except for odd input rates).
         self.rate = sample_rate * self.up / self.down
-        self.freqs = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=N_FFT)
-        self.mel_basis = librosa.filters.mel(sr=ANALYSIS_SR, n_fft=N_FFT, n_mels=config.n_mels, fmax=ANALYSIS_SR / 2)
+        self.freqs = fft_frequencies(ANALYSIS_SR, N_FFT)
+        self.mel_basis = mel_filterbank(ANALYSIS_SR, N_FFT, config.n_mels)
         self.window = scipy.signal.get_window("hann", WIN_LENGTH)
 
     def analyse(
@@ -203,7 +203,7 @@ class _BlockAnalyser:
         k_lo, k_hi = _pool_ranges(edges, self.rate / HOP, power.shape[0])
 
         pooled = _mean_pool(power, k_lo, k_hi)
-        mel = librosa.power_to_db(pooled @ self.mel_basis.T, ref=1.0, amin=POWER_FLOOR, top_db=None)
+        mel = power_to_db(pooled @ self.mel_basis.T, POWER_FLOOR)
         spectral = _spectral_cues(pooled, self.freqs)
         periodic_sub = aperiodicity < self.config.voicing_threshold
         f0_pooled, periodic_frac = _pitch_pool(np.where(periodic_sub, f0, np.nan), k_lo, k_hi)
@@ -224,10 +224,7 @@ class _BlockAnalyser:
         """(K, N_FFT // 2 + 1) power spectrum, frame k centred on sample k * HOP (zero padded at the ends)."""
         if y.shape[0] < N_FFT:  # very short input: zero padding keeps the frame count and avoids a warning
             y = np.pad(y, (0, N_FFT - y.shape[0]))
-        spec = librosa.stft(
-            y, n_fft=N_FFT, hop_length=HOP, win_length=WIN_LENGTH, window=self.window, center=True, pad_mode="constant"
-        )
-        return (np.abs(spec) ** 2).T
+        return stft_power(y, N_FFT, HOP, self.window)
 
 
 def _pool_ranges(edges: np.ndarray, frame_rate: float, n_sub: int) -> tuple[np.ndarray, np.ndarray]:
@@ -296,7 +293,7 @@ def _yin(y: np.ndarray, rate: float, f0_min: float, f0_max: float) -> tuple[np.n
     padded = np.pad(y, YIN_FRAME // 2)
     if padded.shape[0] < YIN_FRAME:
         padded = np.pad(padded, (0, YIN_FRAME - padded.shape[0]))
-    frames = librosa.util.frame(padded, frame_length=YIN_FRAME, hop_length=HOP, axis=0)  # (K', YIN_FRAME) view
+    frames = np.lib.stride_tricks.sliding_window_view(padded, YIN_FRAME)[::HOP]  # (K', YIN_FRAME) view
     n_out = 1 + y.shape[0] // HOP  # same count as the centred STFT
     tau_min = max(1, int(rate / f0_max))
     tau_max = min(YIN_FRAME - YIN_WINDOW - 1, int(math.ceil(rate / f0_min)))

@@ -226,7 +226,7 @@ def environment() -> dict[str, Any]:
 
     versions = {"moodtalk": __version__, "python": platform.python_version()}
     for dist in ("numpy", "mediapipe", "opencv-python-headless", "scikit-image", "av", "fer", "ai-edge-litert",
-                 "torch", "librosa", "pocketsphinx"):  # fmt: skip
+                 "torch", "numba", "pocketsphinx"):  # fmt: skip
         try:
             versions[dist] = version(dist)
         except PackageNotFoundError:
