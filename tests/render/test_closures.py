@@ -20,6 +20,7 @@ from moodtalk.geometry.landmarks import (
     mouth_opening,
 )
 from moodtalk.render import RenderConfig, prepare, render
+from moodtalk.render.eyes import lids_moved, paint_eyes
 from moodtalk.render.mouth import INNER_POLYGON
 from tests.helpers import shared_file
 
@@ -94,6 +95,20 @@ def test_no_eyelid_drawing_at_the_portrait_position(synthetic_face):
     on = render(prepare(img, pts), pts[None])[0]
     off = render(prepare(img, pts, RenderConfig(eyelids=False)), pts[None])[0]
     assert np.array_equal(on, off)
+
+
+def test_the_batch_eyelid_check_skips_exactly_the_frames_painted_unchanged(synthetic_face):
+    img, pts = synthetic_face
+    rig = prepare(img, pts)
+    # From the portrait's lids through the visibility threshold (a few % closure) to a full blink.
+    shares = [0.0, 0.01, 0.02, 0.03, 0.035, 0.04, 0.045, 0.05, 0.08, 0.3, 1.0]
+    target = np.stack([_blink(pts, s) for s in shares])[..., :2]
+    moved = lids_moved(rig.eyes, target)
+    for t, m in zip(target, moved, strict=True):
+        frame = img.copy()
+        paint_eyes(frame, img, rig.eyes, t)
+        assert bool(m) == (not np.array_equal(frame, img))
+    assert moved[-1] and not moved[0] and 0 < moved.sum() < len(shares)
 
 
 def test_nearly_closed_target_paints_no_teeth(synthetic_face):

@@ -38,6 +38,16 @@ def test_shapes_dtype_and_finite(synthetic_face):
     assert np.isfinite(frames.astype(np.float32)).all()
 
 
+def test_threads_and_batches_do_not_change_the_frames(synthetic_face):
+    img, pts = synthetic_face
+    rng = np.random.default_rng(0)
+    target = np.stack([_open_mouth(pts, a) for a in np.linspace(0.0, 8.0, 7)])
+    target[..., :2] += rng.normal(0.0, 0.3, (7, 1, 2)).astype(np.float32)
+    one = render(prepare(img, pts, RenderConfig(threads=1, batch=7)), target)
+    two = render(prepare(img, pts, RenderConfig(threads=2, batch=3)), target)
+    np.testing.assert_array_equal(one, two)
+
+
 def test_identity_returns_the_portrait(synthetic_face):
     img, pts = synthetic_face
     frames = render(prepare(img, pts), pts[None].repeat(3, 0))

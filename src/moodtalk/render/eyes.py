@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cv2
+import numba
 import numpy as np
 
 from moodtalk.geometry.landmarks import (
@@ -40,6 +41,8 @@ FOLD_LEFT = (467, 260, 259, 257, 258, 286, 414)
 ORBIT_LEFT = (342, 445, 444, 443, 442, 441, 413)
 N_U = 33
 """Samples along the eye of the lid curves and the lid colour."""
+U_GRID = np.linspace(0.0, 1.0, N_U)
+"""Where the lid curves are sampled (u, eye widths)."""
 BROW_CLEARANCE = 0.05
 """The sampled lid skin stays this far (eye widths) below the brow's lower edge."""
 LASH_MAX = 0.5
@@ -66,11 +69,11 @@ MIN_WIDTH = 5.0
 class EyeRig:
     """One eye of the portrait, measured once."""
 
-    upper: tuple[int, ...]
+    upper: np.ndarray
     """Upper-lid landmark ids, outer corner first."""
-    lower: tuple[int, ...]
+    lower: np.ndarray
     """Lower-lid landmark ids, outer corner first."""
-    orbit: tuple[int, ...]
+    orbit: np.ndarray
     """Ids of the second landmark ring above the upper lid (top of the repainted lid)."""
     origin: np.ndarray
     """(2,) outer corner in the portrait, pixels."""
@@ -96,7 +99,7 @@ class EyeRig:
 
 
 def _frame(
-    pts: np.ndarray, upper: tuple[int, ...], side: float = 0.0
+    pts: np.ndarray, upper: np.ndarray | tuple[int, ...], side: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Origin, unit axis, width in pixels and unit normal (towards the lower lid) of an eye.
 
@@ -113,13 +116,13 @@ def _frame(
     return origin, ax, width, nrm * side
 
 
-def _curve(pts: np.ndarray, ids: tuple[int, ...], origin: np.ndarray, ax: np.ndarray, nrm: np.ndarray,
+def _curve(pts: np.ndarray, ids: np.ndarray | tuple[int, ...], origin: np.ndarray, ax: np.ndarray, nrm: np.ndarray,
            width: float) -> np.ndarray:  # fmt: skip
-    """Lid curve v(u) on the u grid (eye widths)."""
-    d = pts[list(ids)].astype(np.float64) - origin
-    u, v = d @ ax / width, d @ nrm / width
+    """Lid curve v(u) on the u grid (eye widths), from landmarks ``pts[ids]``."""
+    d = (pts[np.asarray(ids)] - origin) / width
+    u, v = d @ ax, d @ nrm
     o = np.argsort(u)
-    return np.interp(np.linspace(0.0, 1.0, N_U), u[o], v[o])
+    return np.interp(U_GRID, u[o], v[o])
 
 
 def _local(origin: np.ndarray, ax: np.ndarray, nrm: np.ndarray, width: float, u: np.ndarray, v: np.ndarray):  # noqa: ANN202
@@ -135,7 +138,7 @@ def prepare_eyes(image: np.ndarray, pts: np.ndarray) -> tuple[EyeRig, ...]:
         pts: (478, 2+) landmarks in pixels.
     """
     rigs = []
-    grid = np.linspace(0.0, 1.0, N_U)
+    grid = U_GRID
     for upper, lower, fold, orbit, brow in (
         (EYE_RIGHT_UPPER, EYE_RIGHT_LOWER, FOLD_RIGHT, ORBIT_RIGHT, BROW_RIGHT_LOWER),
         (EYE_LEFT_UPPER, EYE_LEFT_LOWER, FOLD_LEFT, ORBIT_LEFT, BROW_LEFT_LOWER),
@@ -160,21 +163,59 @@ def prepare_eyes(image: np.ndarray, pts: np.ndarray) -> tuple[EyeRig, ...]:
         skin = cv2.remap(image, mx.astype(np.float32)[None], my.astype(np.float32)[None], cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)  # fmt: skip
         lash = np.minimum(lash, LASH_MAX * np.median(skin, 0))  # a lash line is always clearly darker than the lid
-        rigs.append(EyeRig(tuple(upper), tuple(lower), tuple(orbit), origin, ax, nrm, width, side, v_up, v_lo, v_fold,
-                           v_orbit, lash.astype(np.float32)))  # fmt: skip
+        ids = (np.array(upper), np.array(lower), np.array(orbit))
+        rigs.append(EyeRig(*ids, origin, ax, nrm, width, side, v_up, v_lo, v_fold, v_orbit, lash.astype(np.float32)))
     return tuple(rigs)
-
-
-def _sample(portrait: np.ndarray, eye: EyeRig, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Portrait colours (float) at eye-frame coordinates of the portrait's eye."""
-    mx, my = _local(eye.origin, eye.axis, eye.normal, eye.width, u, v)
-    return cv2.remap(portrait, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)  # fmt: skip
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
+
+
+def _batch_curve(xy: np.ndarray, origin: np.ndarray, width: np.ndarray, ax: np.ndarray, nrm: np.ndarray,
+                 ids: np.ndarray, grid: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(T, G) lid v at u = grid for (T, 478, 2) points in per-frame eye frames: ``_curve`` for many frames."""
+    d = (xy[:, ids] - origin[:, None]) / width[:, None, None]
+    u, v = (d * ax[:, None]).sum(-1), (d * nrm[:, None]).sum(-1)
+    o = np.argsort(u, 1)
+    u, v = np.take_along_axis(u, o, 1), np.take_along_axis(v, o, 1)
+    # np.interp per frame: the segment holding each grid u, clamped to the end values outside.
+    k = np.clip((u[:, None, :] <= grid[None, :, None]).sum(-1), 1, u.shape[1] - 1)
+    u0, u1 = np.take_along_axis(u, k - 1, 1), np.take_along_axis(u, k, 1)
+    v0, v1 = np.take_along_axis(v, k - 1, 1), np.take_along_axis(v, k, 1)
+    w = np.clip((grid - u0) / np.maximum(u1 - u0, 1e-12), 0.0, 1.0)
+    return v0 + w * (v1 - v0)
+
+
+def lids_moved(rigs: tuple[EyeRig, ...], pts: np.ndarray) -> np.ndarray:
+    """Which frames :func:`paint_eyes` draws anything in, for a whole batch at once (skips its per-frame setup).
+
+    Args:
+        rigs: from :func:`prepare_eyes`.
+        pts: (T, 478, 2+) target landmarks in pixels.
+
+    Returns:
+        (T,) bool; False only where ``paint_eyes`` would leave every eye to the warp (same tests, vectorised).
+    """
+    mid = slice(N_U // 3, N_U - N_U // 3)
+    grid = U_GRID[mid]
+    xy = pts[..., :2].astype(np.float64)
+    moved = np.zeros(len(pts), bool)
+    for eye in rigs:
+        origin = xy[:, eye.upper[0]]
+        axis = xy[:, eye.upper[-1]] - origin
+        width = np.hypot(axis[:, 0], axis[:, 1])
+        ax = axis / np.maximum(width, 1e-6)[:, None]
+        nrm = eye.side * np.stack([-ax[:, 1], ax[:, 0]], 1)
+        frame = (xy, origin, np.maximum(width, 1e-6), ax, nrm)
+        v_up, v_lo = _batch_curve(*frame, eye.upper, grid), _batch_curve(*frame, eye.lower, grid)
+        open_p = np.maximum(eye.v_lo - eye.v_up, 1e-3)[mid]
+        closure = np.clip(1.0 - (v_lo - v_up) / open_p, 0.0, 1.0).mean(1)
+        descent = np.clip((v_up - eye.v_up[mid]) / open_p, 0.0, 1.0).mean(1)
+        # A margin keeps float rounding from skipping a frame that paint_eyes would (barely) draw.
+        moved |= (width >= MIN_WIDTH) & (np.maximum(closure, descent) >= MIN_CLOSURE - 1e-6)
+    return moved
 
 
 def paint_eyes(frame: np.ndarray, portrait: np.ndarray, rigs: tuple[EyeRig, ...], pts: np.ndarray) -> None:
@@ -187,7 +228,6 @@ def paint_eyes(frame: np.ndarray, portrait: np.ndarray, rigs: tuple[EyeRig, ...]
         pts: (478, 2+) target landmarks in pixels.
     """
     h, w = frame.shape[:2]
-    grid = np.linspace(0.0, 1.0, N_U)
     mid = slice(N_U // 3, N_U - N_U // 3)
     for eye in rigs:
         xy = pts[:, :2]
@@ -212,40 +252,112 @@ def paint_eyes(frame: np.ndarray, portrait: np.ndarray, rigs: tuple[EyeRig, ...]
         y0, y1 = int(max(np.floor(by.min()), 0)), int(min(np.ceil(by.max()) + 1, h))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
-        dx, dy = gx - origin[0], gy - origin[1]
-        u = (dx * ax[0] + dy * ax[1]) / width
-        v = (dx * nrm[0] + dy * nrm[1]) / width
-        uc = np.clip(u, 0.0, 1.0)
-        vu_t = np.interp(uc, grid, v_up)
-        vl_t = np.interp(uc, grid, v_lo)
-        inside = _smooth(np.minimum(u, 1.0 - u) * width + 0.5)  # soft corners, in pixels
-        px = 1.0 / width  # one pixel in eye widths
-        crop = frame[y0:y1, x0:x1].astype(np.float32)
+        curves = np.stack([v_up, v_lo, v_orb, eye.v_orbit, eye.v_up + min(descent, 1.0) * (eye.v_fold - eye.v_up),
+                           eye.v_fold])  # fmt: skip
+        target_frame = np.array([x0 - origin[0], y0 - origin[1], ax[0], ax[1], nrm[0], nrm[1], width])
+        portrait_frame = np.array([*eye.origin, *eye.axis, *eye.normal, eye.width])
+        _paint_lid(frame[y0:y1, x0:x1], portrait, target_frame, portrait_frame, curves, eye.lash.astype(np.float64),
+                   g, g_lid)  # fmt: skip
 
-        # Eyeball: the portrait's eye at the same place in the corner frame, covered rather than squashed.
-        if g > 0.0:
-            a = g * inside * _smooth((v - vu_t) / px + 1.0) * _smooth((vl_t - v) / px + 0.5)
-            crop += (_sample(portrait, eye, u, v) - crop) * a[..., None]
 
-        # Lid: the target band from the orbit ring down to the lid line shows the portrait's band from the orbit
-        # ring down to a bottom that moves from the lid line (open) to the fold (closed: skin only, no lashes).
-        top_t = np.minimum(np.interp(uc, grid, v_orb), vu_t - px)
-        top_p = np.interp(uc, grid, eye.v_orbit)
-        bottom_p = np.interp(uc, grid, eye.v_up + min(descent, 1.0) * (eye.v_fold - eye.v_up))
-        t = np.clip((v - top_t) / np.maximum(vu_t - top_t, 1e-3), 0.0, 1.0)
-        lid = _sample(portrait, eye, u, top_p + t * (bottom_p - top_p))
-        fold_t = np.interp(uc, grid, eye.v_fold)
-        shading = 1.0 - LID_SHADE * g_lid * t**4 - CREASE * g_lid * np.exp(-0.5 * ((v - fold_t) / (2.5 * px)) ** 2)
-        lid *= shading[..., None]
-        taper = _smooth(np.minimum(u, 1.0 - u) / CORNER_TAPER)  # the lid narrows into the corners
-        a_lid = g_lid * taper * _smooth(t / 0.25) * _smooth((vu_t - v) / px + 0.5)
-        crop += (lid - crop) * a_lid[..., None]
+def load_kernels() -> None:
+    """Compile (first use, cached on disk) or load the lid painter with the argument types ``paint_eyes``
+    passes, so the first blink does not wait for it."""
+    _paint_lid(np.zeros((3, 3, 3), np.uint8)[1:, 1:], np.zeros((2, 2, 3), np.uint8), np.ones(7), np.ones(7),
+               np.zeros((6, N_U)), np.zeros(3), 0.0, 0.0)  # fmt: skip
 
-        # Lash line along the target lid, hanging slightly below it (closed lashes point down).
-        arc = np.sqrt(np.clip(np.sin(np.pi * uc), 0.0, 1.0))
-        thick = np.maximum(LASH_WIDTH * arc, 0.7 * px)
-        off = (v - vu_t - 0.35 * thick) / thick
-        a_lash = g * LASH_OPACITY * inside * np.exp(-0.5 * off**2 * np.where(off < 0, 2.0, 1.0)) * (0.4 + 0.6 * arc)
-        crop += (eye.lash - crop) * a_lash[..., None]
-        frame[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+
+@numba.njit(cache=True, nogil=True)
+def _smooth1(x: float) -> float:  # pragma: no cover - compiled
+    x = min(max(x, 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@numba.njit(cache=True, nogil=True)
+def _on_grid(curve: np.ndarray, u: float) -> float:  # pragma: no cover - compiled
+    """Curve sampled at u = linspace(0, 1, N_U), linearly interpolated at u in [0, 1]."""
+    f = u * (len(curve) - 1)
+    k = min(int(f), len(curve) - 2)
+    w = f - k
+    return curve[k] * (1.0 - w) + curve[k + 1] * w
+
+
+@numba.njit(cache=True, nogil=True)
+def _bilinear(image: np.ndarray, x: float, y: float, c: int) -> float:  # pragma: no cover - compiled
+    """Channel c of an (H, W, 3) image at (x, y), bilinear, edges replicated (as ``cv2.remap``)."""
+    h, w = image.shape[0], image.shape[1]
+    fx, fy = np.floor(x), np.floor(y)
+    wx, wy = x - fx, y - fy
+    xa, ya = min(max(int(fx), 0), w - 1), min(max(int(fy), 0), h - 1)
+    xb, yb = min(max(int(fx) + 1, 0), w - 1), min(max(int(fy) + 1, 0), h - 1)
+    top = image[ya, xa, c] * (1.0 - wx) + image[ya, xb, c] * wx
+    bottom = image[yb, xa, c] * (1.0 - wx) + image[yb, xb, c] * wx
+    return top * (1.0 - wy) + bottom * wy
+
+
+@numba.njit(cache=True, nogil=True)
+def _paint_lid(
+    crop: np.ndarray,
+    portrait: np.ndarray,
+    tf: np.ndarray,
+    pf: np.ndarray,
+    curves: np.ndarray,
+    lash: np.ndarray,
+    g: float,
+    g_lid: float,
+) -> None:  # pragma: no cover - compiled
+    """Repaint one eye in ``crop`` (h, w, 3) uint8 in place; compiled, one pass per pixel.
+
+    Args:
+        crop: the frame's region around the eye.
+        portrait: (H, W, 3) uint8 portrait (eyeball and lid skin are sampled from it).
+        tf: crop pixel (0, 0) relative to the target eye's origin (2), its unit axis (2), normal (2) and width.
+        pf: the portrait eye's origin (2), axis (2), normal (2) and width.
+        curves: (6, N_U) target upper lid, target lower lid, target orbit ring, portrait orbit ring, bottom of
+            the portrait band shown on the lid, portrait fold (v in eye widths at u = linspace(0, 1, N_U)).
+        lash: (3,) lash colour.
+        g, g_lid: strengths of the closure (eyeball, lash line) and of the lid descent.
+    """
+    width = tf[6]
+    px = 1.0 / width  # one pixel in eye widths
+    for i in range(crop.shape[0]):
+        for j in range(crop.shape[1]):
+            dx, dy = tf[0] + j, tf[1] + i
+            u = (dx * tf[2] + dy * tf[3]) / width
+            v = (dx * tf[4] + dy * tf[5]) / width
+            uc = min(max(u, 0.0), 1.0)
+            vu_t, vl_t = _on_grid(curves[0], uc), _on_grid(curves[1], uc)
+            inside = _smooth1(min(u, 1.0 - u) * width + 0.5)  # soft corners, in pixels
+            # Eyeball: the portrait's eye at the same place in the corner frame, covered rather than squashed.
+            a_eye = g * inside * _smooth1((v - vu_t) / px + 1.0) * _smooth1((vl_t - v) / px + 0.5)
+            # Lid: the target band from the orbit ring down to the lid line shows the portrait's band from the
+            # orbit ring down to a bottom that moves from the lid line (open) to the fold (closed: no lashes).
+            top_t = min(_on_grid(curves[2], uc), vu_t - px)
+            t = min(max((v - top_t) / max(vu_t - top_t, 1e-3), 0.0), 1.0)
+            taper = _smooth1(min(u, 1.0 - u) / CORNER_TAPER)  # the lid narrows into the corners
+            a_lid = g_lid * taper * _smooth1(t / 0.25) * _smooth1((vu_t - v) / px + 0.5)
+            # Lash line along the target lid, hanging slightly below it (closed lashes point down).
+            arc = np.sqrt(min(max(np.sin(np.pi * uc), 0.0), 1.0))
+            thick = max(LASH_WIDTH * arc, 0.7 * px)
+            off = (v - vu_t - 0.35 * thick) / thick
+            a_lash = (
+                g * LASH_OPACITY * inside * np.exp(-0.5 * off * off * (2.0 if off < 0 else 1.0)) * (0.4 + 0.6 * arc)
+            )
+            if a_eye <= 0.0 and a_lid <= 0.0 and a_lash <= 0.0:
+                continue
+            v_lid = _on_grid(curves[3], uc) + t * (_on_grid(curves[4], uc) - _on_grid(curves[3], uc))
+            fold = (v - _on_grid(curves[5], uc)) / (2.5 * px)
+            shading = 1.0 - LID_SHADE * g_lid * t**4 - CREASE * g_lid * np.exp(-0.5 * fold * fold)
+            # Portrait pixels of the eyeball (u, v) and of the lid skin (u, v_lid).
+            ex = pf[0] + pf[6] * (u * pf[2] + v * pf[4])
+            ey = pf[1] + pf[6] * (u * pf[3] + v * pf[5])
+            lx = pf[0] + pf[6] * (u * pf[2] + v_lid * pf[4])
+            ly = pf[1] + pf[6] * (u * pf[3] + v_lid * pf[5])
+            for c in range(3):
+                x = float(crop[i, j, c])
+                if a_eye > 0.0:
+                    x += (_bilinear(portrait, ex, ey, c) - x) * a_eye
+                if a_lid > 0.0:
+                    x += (_bilinear(portrait, lx, ly, c) * shading - x) * a_lid
+                x += (lash[c] - x) * a_lash
+                crop[i, j, c] = np.uint8(min(max(x + 0.5, 0.0), 255.0))

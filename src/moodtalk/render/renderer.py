@@ -1,8 +1,10 @@
 """Warp renderer: move a portrait so its landmarks land on target landmarks, then repaint the mouth.
 
 ``prepare`` does all per-portrait work once (triangulation, thin-plate weights on a coarse grid,
-colours); ``render`` costs per frame one small matrix product, a few vectorised rasterisations,
-one field upsampling, one ``cv2.remap`` and a mouth paint on a small crop.
+colours, loading the compiled kernels); ``render`` costs per frame a share of one batched matrix
+product, two compiled mesh rasterisations (coarse face grid, full-resolution eye and mouth boxes),
+one field upsampling, one ``cv2.remap`` and compiled eyelid / mouth paints on small crops. Frames
+are rendered on a small thread pool: OpenCV and the compiled kernels release the GIL.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from moodtalk.geometry.landmarks import (
     RIGID_POINTS,
     interocular,
 )
-from moodtalk.render import warp
+from moodtalk.render import eyes, mouth, warp
 from moodtalk.render.appearance import AppearanceRig, expression_cues, prepare_appearance, shade, teeth_share
-from moodtalk.render.eyes import EyeRig, paint_eyes, prepare_eyes
+from moodtalk.render.eyes import EyeRig, lids_moved, paint_eyes, prepare_eyes
 from moodtalk.render.mouth import (
     OPEN_RAMP,
     SEAM_FULL,
@@ -129,6 +131,8 @@ class RenderRig:
     """(gw,) float32 pixel x of the face-grid samples."""
     grid_y: np.ndarray
     """(gh,) float32 pixel y of the face-grid samples."""
+    grid_xy: np.ndarray
+    """(gh, gw, 2) float32 pixel (x, y) of the face-grid samples."""
     mouth_style: MouthStyle
     """Colours of the painted inner mouth."""
     portrait_mouth_open: bool
@@ -249,7 +253,13 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
     is_open = gap > PORTRAIT_OPEN_MOUTH
     style = measure_style(portrait, xy, skin, is_open, config.lip_feather)
     look = prepare_appearance(xy, skin, config.appearance_gain) if config.appearance else None
-    eyes = prepare_eyes(portrait, xy) if config.eyelids else ()
+    lids = prepare_eyes(portrait, xy) if config.eyelids else ()
+    # The compiled per-pixel kernels are loaded here (compiled on their first use ever), not at the first frame.
+    warp.load_kernels()
+    if config.mouth_interior:
+        mouth.load_kernels()
+    if config.eyelids:
+        eyes.load_kernels()
     return RenderRig(
         portrait=np.ascontiguousarray(portrait),
         landmarks=pts,
@@ -262,6 +272,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
         outer_y=oy,
         grid_x=gx,
         grid_y=gy,
+        grid_xy=np.stack(np.meshgrid(gx, gy), -1).astype(np.float32),
         mouth_style=style,
         portrait_mouth_open=is_open,
         portrait_gap=gap,
@@ -273,7 +284,7 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
             "triangles": len(triangles),
         },
         appearance=look,
-        eyes=eyes,
+        eyes=lids,
     )
 
 
@@ -302,68 +313,55 @@ def _control_displacements(rig: RenderRig, target: np.ndarray) -> np.ndarray:
     return disp.astype(np.float32)
 
 
-def _feature_boxes(pts: np.ndarray, width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """Full-resolution boxes (x0, y0, x1, y1) around both eyes and the mouth, where the field bends sharply."""
-    boxes = []
-    for lids, margin in (
-        (EYE_RIGHT_UPPER + EYE_RIGHT_LOWER, EYE_CROP_MARGIN),
-        (EYE_LEFT_UPPER + EYE_LEFT_LOWER, EYE_CROP_MARGIN),
-        (LIPS_UPPER_OUTER + LIPS_LOWER_OUTER, MOUTH_CROP_MARGIN),
-    ):
-        p = pts[list(lids)]
-        lo, hi = p.min(0), p.max(0)
-        m = margin * float(hi[0] - lo[0]) + 2.0
-        x0, y0 = int(max(np.floor(lo[0] - m), 0)), int(max(np.floor(lo[1] - m), 0))
-        x1, y1 = int(min(np.ceil(hi[0] + m) + 1, width)), int(min(np.ceil(hi[1] + m) + 1, height))
-        boxes.append((x0, y0, max(x1, x0), max(y1, y0)))  # empty boxes kept: every frame has 3 regions
-    return boxes
+FEATURES = (
+    (np.array(EYE_RIGHT_UPPER + EYE_RIGHT_LOWER), EYE_CROP_MARGIN),
+    (np.array(EYE_LEFT_UPPER + EYE_LEFT_LOWER), EYE_CROP_MARGIN),
+    (np.array(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER), MOUTH_CROP_MARGIN),
+)
+"""Landmarks outlining both eyes and the mouth, where the field bends sharply, and their box margins."""
 
 
-def _regions(rig: RenderRig, dst: np.ndarray) -> tuple[np.ndarray, list[list[tuple[int, int, int, int]]]]:
-    """Rasterisation grids for a batch: the face grid, then (if refining) eyes and mouth at full resolution.
+def _feature_boxes(pts: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(T, 3, 4) int32 full-resolution boxes x0, y0, x1, y1 (ends excluded) around both eyes and the mouth.
 
-    Returns:
-        (B, R, 6) regions for :func:`warp.rasterise` and the per-frame feature boxes (x0, y0, x1, y1).
+    Args:
+        pts: (T, >=468, 2) target points in pixels.
     """
-    width, height = rig.size
-    gx, gy = rig.grid_x, rig.grid_y
-    face = [float(gx[0]), float(gy[0]), width / len(gx), height / len(gy), len(gx), len(gy)]
-    boxes = [_feature_boxes(d, width, height) if rig.config.refine_features else [] for d in dst]
-    regions = np.array([[face] + [[x0, y0, 1.0, 1.0, x1 - x0, y1 - y0] for x0, y0, x1, y1 in b] for b in boxes])
-    return regions, boxes
+    boxes = []
+    for ids, margin in FEATURES:
+        p = pts[:, ids]
+        lo, hi = p.min(1), p.max(1)  # (T, 2)
+        m = (margin * (hi[:, 0] - lo[:, 0]) + 2.0)[:, None]
+        b = np.concatenate([np.floor(lo - m), np.ceil(hi + m) + 1], 1)
+        boxes.append(np.clip(b, 0, [width, height, width, height]))  # may be empty: x1 <= x0
+    return np.stack(boxes, 1).astype(np.int32)
 
 
-def backward_map(
-    rig: RenderRig,
-    forward: np.ndarray,
-    filled: list[tuple[np.ndarray, np.ndarray]],
-    boxes: list[tuple[int, int, int, int]],
-) -> np.ndarray:
+def backward_map(rig: RenderRig, forward: np.ndarray, dst: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Full-resolution backward map of one frame.
 
     Args:
         rig: the portrait rig.
         forward: (oh, ow, 2) float32 thin-plate forward field on the outer grid.
-        filled: per region, the (K,) sample indices and (K, 2) portrait positions covered by the face mesh.
-        boxes: the full-resolution feature boxes matching ``filled[1:]``.
+        dst: (468, 2) float32 target mesh points.
+        boxes: (K, 4) int32 full-resolution boxes x0, y0, x1, y1 where the mesh is rasterised per pixel.
 
     Returns:
         (H, W, 2) float32 portrait coordinates to sample for every output pixel (``cv2.remap`` map).
     """
     width, height = rig.size
     gx, gy = rig.grid_x, rig.grid_y
+    src = rig.landmarks[:N_MESH, :2]
     coarse = cv2.resize(
         warp.invert_field(forward, rig.outer_x, rig.outer_y), (len(gx), len(gy)), interpolation=cv2.INTER_LINEAR
     )
-    coarse[..., 0] += gx[None, :]
-    coarse[..., 1] += gy[:, None]
-    idx, pos = filled[0]
-    coarse.reshape(-1, 2)[idx] = pos
+    coarse += rig.grid_xy
+    whole = np.array([[0, 0, len(gx), len(gy)]], np.int32)
+    warp.fill_mesh(
+        coarse, rig.triangles, src, dst, float(gx[0]), float(gy[0]), width / len(gx), height / len(gy), whole
+    )
     full = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    for (x0, y0, x1, _), (idx, pos) in zip(boxes, filled[1:], strict=True):
-        cw = x1 - x0
-        if len(idx):
-            full[y0 + idx // cw, x0 + idx % cw] = pos
+    warp.fill_mesh(full, rig.triangles, src, dst, 0.0, 0.0, 1.0, 1.0, boxes)
     return full
 
 
@@ -394,10 +392,21 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
     teeth = teeth_share(cues) if cues is not None else np.ones(n)
     seam = rig.config.lip_seam and rig.portrait_gap > PORTRAIT_PARTED
 
-    def one(i: int, fields: np.ndarray, k: int, filled: list, boxes: list) -> None:
-        full = backward_map(rig, np.ascontiguousarray(fields[k]), filled, boxes)
+    # The thin-plate fields of all frames: one matrix product per batch, (G, C) @ (C, 2B).
+    fields = np.empty((n, oh, ow, 2), np.float32)
+    step = max(1, rig.config.batch)
+    for b0 in range(0, n, step):
+        disp = _control_displacements(rig, xy[b0 : b0 + step])  # (B, C, 2)
+        f = rig.tps @ disp.transpose(1, 0, 2).reshape(len(rig.controls), -1)
+        fields[b0 : b0 + step] = f.reshape(oh, ow, -1, 2).transpose(2, 0, 1, 3)
+    mesh = np.ascontiguousarray(xy[:, :N_MESH])
+    lids = lids_moved(rig.eyes, xy) if rig.eyes else np.zeros(n, bool)
+    boxes = _feature_boxes(mesh, width, height) if rig.config.refine_features else np.zeros((n, 0, 4), np.int32)
+
+    def one(i: int) -> None:
+        full = backward_map(rig, fields[i], mesh[i], boxes[i])
         cv2.remap(rig.portrait, full, None, cv2.INTER_LINEAR, dst=out[i], borderMode=cv2.BORDER_REPLICATE)
-        if rig.eyes:
+        if lids[i]:
             paint_eyes(out[i], rig.portrait, rig.eyes, xy[i])
         if look is not None:
             shade(out[i], look, xy[i], cues[i])
@@ -408,46 +417,15 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
             closing = (SEAM_START - gaps[i] / iods[i]) / (SEAM_START - SEAM_FULL)
             paint_seam(out[i], xy[i], rig.mouth_style, float(np.clip(closing, 0.0, 1.0)))
 
-    def batch_jobs(b0: int) -> list[tuple]:
-        """Geometry of frames b0.. (one field solve and one rasterisation for the batch), as per-frame jobs."""
-        tb = xy[b0 : b0 + step]
-        disp = _control_displacements(rig, tb)  # (B, C, 2)
-        # One matrix product for the whole batch: (G, C) @ (C, 2B).
-        fields = rig.tps @ disp.transpose(1, 0, 2).reshape(len(rig.controls), -1)
-        fields = fields.reshape(oh, ow, len(tb), 2).transpose(2, 0, 1, 3)
-        # One rasterisation for the whole batch, split back per frame and region.
-        regions, boxes = _regions(rig, tb[:, :N_MESH])
-        nr = regions.shape[1]
-        key, index, pos = warp.rasterise(rig.triangles, rig.landmarks[:N_MESH, :2], tb[:, :N_MESH], regions)
-        cuts = np.searchsorted(key, np.arange(len(tb) * nr + 1))
-        fills = [
-            [(index[cuts[k * nr + r] : cuts[k * nr + r + 1]], pos[cuts[k * nr + r] : cuts[k * nr + r + 1]])
-             for r in range(nr)]
-            for k in range(len(tb))
-        ]  # fmt: skip
-        return [(b0 + k, fields, k, fills[k], boxes[k]) for k in range(len(tb))]
-
     old_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    step = max(1, rig.config.batch)
-    starts = list(range(0, n, step))
-    pool = ThreadPoolExecutor(rig.config.threads) if rig.config.threads > 1 else None
     try:
-        if pool is None:
-            for b0 in starts:
-                for job in batch_jobs(b0):
-                    one(*job)
+        if rig.config.threads > 1:
+            with ThreadPoolExecutor(rig.config.threads) as pool:
+                list(pool.map(one, range(n)))
         else:
-            # The next batch's geometry is prepared while the pool paints the current one, so the
-            # rasterisation (numpy, mostly GIL-free) overlaps the per-frame work instead of idling it.
-            with ThreadPoolExecutor(1) as planner:
-                upcoming = planner.submit(batch_jobs, starts[0]) if starts else None
-                for i in range(len(starts)):
-                    jobs = upcoming.result()
-                    upcoming = planner.submit(batch_jobs, starts[i + 1]) if i + 1 < len(starts) else None
-                    list(pool.map(lambda job: one(*job), jobs))
+            for i in range(n):
+                one(i)
     finally:
-        if pool is not None:
-            pool.shutdown()
         cv2.setNumThreads(old_threads)
     return out
