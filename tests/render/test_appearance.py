@@ -153,3 +153,41 @@ def test_nose_wrinkle_deepens_only_the_upper_fold_but_a_smile_the_whole_fold(can
     smile_up, smile_low = darkening(_target(pts, offsets, mouthSmileLeft=1.0, mouthSmileRight=1.0))
     assert sneer_up > 20.0 and smile_up > 20.0  # both darken beside the nose wing
     assert smile_low > 20.0 and sneer_low < 0.2 * smile_low  # only the smile below the mouth corner
+
+
+def test_a_frames_shading_does_not_depend_on_the_frames_rendered_with_it(canonical_face):
+    """Shading geometry is computed for a whole batch at once: each frame must still look as if rendered alone,
+    also when the face is partly outside the frame (clipped shading region)."""
+    img, pts, offsets = canonical_face
+    rig = prepare(img, pts)
+    off_frame = pts.copy()
+    off_frame[:, 0] += 0.45 * SIZE
+    targets = np.stack([
+        _target(pts, offsets, mouthSmileLeft=1.0, mouthSmileRight=0.6),
+        pts,
+        _target(pts, offsets, browInnerUp=1.0, browOuterUpLeft=1.0, browOuterUpRight=1.0),
+        off_frame + _target(pts, offsets, browDownLeft=1.0, browDownRight=1.0) - pts,
+    ])  # fmt: skip
+    together = render(rig, targets)
+    for frame, target in zip(together, targets, strict=True):
+        np.testing.assert_array_equal(frame, render(rig, target[None])[0])
+
+
+def test_mirrored_face_gets_mirrored_shading(canonical_face):
+    """An asymmetric expression on the mirrored portrait is shaded as the mirror image (overlapping strokes of
+    each side are drawn in the same order, whatever the other side does)."""
+    img, pts, offsets = canonical_face
+    mirror = default_model().mirror
+
+    def flip(points: np.ndarray) -> np.ndarray:
+        out = points[..., mirror, :].copy()
+        out[..., 0] = SIZE - 1 - out[..., 0]
+        return out
+
+    target = _target(pts, offsets, mouthSmileLeft=0.7, mouthSmileRight=1.0, mouthUpperUpLeft=0.4,
+                     mouthUpperUpRight=0.4, browDownRight=0.8, browInnerUp=0.5)  # fmt: skip
+    on, off = _pair(img, pts, target)
+    on_m, off_m = _pair(np.ascontiguousarray(img[:, ::-1]), flip(pts), flip(target))
+    diff = np.abs((on - off)[:, ::-1] - (on_m - off_m))
+    assert np.abs(on - off).max() > 20.0
+    assert diff.max() < 20.0 and diff.mean() < 0.3  # rasterisation is not exactly mirror-symmetric: max ~8

@@ -10,9 +10,10 @@ module shades them procedurally from the landmarks alone:
   Cues are zero for the portrait's own landmarks and are smooth functions of the landmarks.
 * **Strokes** (:class:`Stroke`): polylines anchored to landmarks plus offsets in face units (so they
   follow the target face), each with a kind (darken/lighten, fine/broad) and a linear weight on the
-  cues. The layout is fixed; :func:`prepare_appearance` turns it into one sparse anchor matrix.
-* **Shading** (:func:`shade`): per frame, the weighted strokes are drawn anti-aliased at sub-pixel
-  precision on a small canvas around the face (about ``CANVAS_IOD`` pixels per eye distance),
+  cues. The layout is fixed; :func:`prepare_appearance` turns it into anchor indices and weights.
+* **Shading**: stroke vertices, opacities and canvases of a whole batch of frames are computed at once
+  (:func:`plan_shading`); then per frame (:func:`shade`) the weighted strokes are drawn anti-aliased at
+  sub-pixel precision on a small canvas around the face (about ``CANVAS_IOD`` pixels per eye distance),
   Gaussian-blurred (fine and broad profiles), upsampled and applied multiplicatively to the
   frame's luminance with a skin-matched tint (shadows slightly warmer).
 """
@@ -224,6 +225,8 @@ def _strokes() -> list[Stroke]:
 
 
 STROKES = _strokes()
+ANCHORS = max(len(idx) for st in STROKES for idx, _, _ in st.vertices)
+"""Most landmarks averaged into one stroke vertex's anchor."""
 
 
 @dataclass(frozen=True)
@@ -236,8 +239,10 @@ class AppearanceRig:
     """Portrait eye distance in pixels."""
     axes: np.ndarray
     """(2, 2) float64 rows: unit vectors along the eye line (towards the subject's left) and down the face."""
-    anchors: np.ndarray
-    """(V, 478) float64 anchor-averaging matrix of all stroke vertices."""
+    anchor_index: np.ndarray
+    """(V, ANCHORS) int landmark indices averaged as each stroke vertex's anchor (padded with weight 0)."""
+    anchor_weight: np.ndarray
+    """(V, ANCHORS, 1) float64 averaging weights of those landmarks."""
     offsets: np.ndarray
     """(V, 2) float32 (across, down) vertex offsets in eye distances, "across" already signed by side."""
     stroke_slices: tuple[tuple[int, int], ...]
@@ -278,16 +283,16 @@ def prepare_appearance(landmarks: np.ndarray, skin: np.ndarray, gain: float = 1.
     pts = np.asarray(landmarks, np.float64)[:, :2]
     _, ex, iod = _face_axes(pts)
     axes = np.stack([ex, np.array([-ex[1], ex[0]])])
-    rows, offs, slices, kinds, thick, weights = [], [], [], [], [], []
+    index, share, offs, slices, kinds, thick, weights = [], [], [], [], [], [], []
     for st in STROKES:
-        start = len(rows)
+        start = len(index)
         sign = -1.0 if st.side == _R else 1.0
         for idx, du, dv in st.vertices:
-            r = np.zeros(len(pts), np.float32)
-            r[list(idx)] = 1.0 / len(idx)
-            rows.append(r)
+            pad = ANCHORS - len(idx)
+            index.append(list(idx) + [0] * pad)
+            share.append([1.0 / len(idx)] * len(idx) + [0.0] * pad)
             offs.append((sign * du, dv))
-        slices.append((start, len(rows)))
+        slices.append((start, len(index)))
         kinds.append(st.kind)
         thick.append(max(1, round(st.width * CANVAS_IOD)))
         weights.append([st.weights.get(n, 0.0) for n in CUES])
@@ -309,7 +314,8 @@ def prepare_appearance(landmarks: np.ndarray, skin: np.ndarray, gain: float = 1.
         reference=pts,
         iod=float(iod),
         axes=axes,
-        anchors=np.array(rows),
+        anchor_index=np.array(index),
+        anchor_weight=np.array(share)[..., None],
         offsets=np.array(offs, np.float32),
         stroke_slices=tuple(slices),
         stroke_kind=np.array(kinds),
@@ -391,55 +397,98 @@ def _dead_zone(x: np.ndarray, width: np.ndarray) -> np.ndarray:
     return np.where(x < 2.0 * width, x * x / (4.0 * width), x - width)
 
 
-def shade(frame: np.ndarray, rig: AppearanceRig, target: np.ndarray, cues: np.ndarray) -> None:
+@dataclass(frozen=True)
+class ShadingPlan:
+    """Where and how strongly each stroke is drawn in a batch of frames (see :func:`plan_shading`)."""
+
+    boxes: np.ndarray
+    """(T, 4) int frame region x0, y0, x1, y1 (ends excluded) that is shaded; x1 = x0 when nothing is."""
+    canvas: np.ndarray
+    """(T, 2) int width, height of the shading canvas."""
+    vertices: np.ndarray
+    """(T, V, 2) int32 stroke vertices on the canvas, in pixels with ``SHIFT`` fractional bits."""
+    values: np.ndarray
+    """(T, S) int canvas value of each stroke (0: not drawn, also when its opacity rounds to 0)."""
+
+
+SHIFT = 4
+"""Fractional bits of the canvas vertex coordinates (sub-pixel stroke placement)."""
+
+
+def plan_shading(rig: AppearanceRig, target: np.ndarray, cues: np.ndarray, width: int, height: int) -> ShadingPlan:
+    """Stroke geometry and opacities of all frames at once (cheaper than per frame).
+
+    Args:
+        rig: from :func:`prepare_appearance`.
+        target: (T, 478, >=2) target landmarks in pixels.
+        cues: (T, N_CUES) from :func:`expression_cues`.
+        width, height: frame size in pixels.
+    """
+    pts = np.asarray(target, np.float64)[..., :2]
+    opacity = np.clip(cues @ rig.cue_weights.T, 0.0, MAX_WEIGHT) * rig.strength
+    values = np.where(opacity > 1.0 / 255.0, np.round(opacity * rig.stroke_level), 0.0).astype(int)
+    _, ex, iod = _face_axes(pts)
+    ey = np.stack([-ex[:, 1], ex[:, 0]], -1)
+    anchors = (pts[:, rig.anchor_index] * rig.anchor_weight).sum(2)
+    verts = anchors + iod[:, None, None] * (rig.offsets[:, :1] * ex[:, None] + rig.offsets[:, 1:] * ey[:, None])
+    # Canvas: the strokes' bounding box plus a margin (clipped to the frame), at CANVAS_IOD pixels per eye distance.
+    margin = (CANVAS_MARGIN * iod)[:, None]
+    lo = np.maximum(np.floor(verts.min(1) - margin), 0.0).astype(int)
+    hi = np.minimum(np.ceil(verts.max(1) + margin), [width, height]).astype(int)
+    size = hi - lo
+    canvas = np.maximum(2, np.round(size * (CANVAS_IOD / np.maximum(iod, 1e-6))[:, None])).astype(int)
+    per_px = canvas / np.maximum(size, 1)
+    fixed = ((verts - (lo[:, None] - 0.5)) * per_px[:, None] - 0.5) * (1 << SHIFT)
+    skip = (iod < 4.0) | (size < 4).any(1) | ~values.any(1)
+    hi[skip] = lo[skip]
+    return ShadingPlan(np.concatenate([lo, hi], 1), canvas, np.round(fixed).astype(np.int32), values)
+
+
+def _gaussian_taps(sigma: float) -> np.ndarray:
+    """(2 ceil(3 sigma) + 1, 1) float32 normalised Gaussian kernel (the tails past 3 sigma hold < 0.3 %)."""
+    return cv2.getGaussianKernel(2 * int(np.ceil(3.0 * sigma)) + 1, sigma, cv2.CV_32F)
+
+
+FINE_TAPS = _gaussian_taps(FINE_SIGMA * CANVAS_IOD)
+"""Separable blur of the fine layers on the canvas."""
+BROAD_TAPS = _gaussian_taps(BROAD_SIGMA * CANVAS_IOD)
+"""Separable blur of the broad layers on the canvas."""
+
+
+def shade(frame: np.ndarray, rig: AppearanceRig, plan: ShadingPlan, i: int) -> None:
     """Shade one frame in place.
+
+    The weighted strokes are drawn anti-aliased on 8-bit layers (fine/broad x dark/light), each pair mixed
+    into log-luminance and blurred, then turned into a per-channel gain, upsampled and multiplied in.
 
     Args:
         frame: (H, W, 3) uint8 RGB warped frame.
         rig: from :func:`prepare_appearance`.
-        target: (478, >=2) target landmarks of this frame in pixels.
-        cues: (N_CUES,) cues of this frame from :func:`expression_cues`.
+        plan: from :func:`plan_shading` for a batch of frames.
+        i: index of this frame in ``plan``.
     """
-    opacity = np.clip(rig.cue_weights @ cues, 0.0, MAX_WEIGHT) * rig.strength
-    active = np.flatnonzero(opacity > 1.0 / 255.0)
-    if len(active) == 0:
+    x0, y0, x1, y1 = plan.boxes[i].tolist()
+    if x1 <= x0:
         return
-    h, w = frame.shape[:2]
-    pts = np.asarray(target, np.float64)[:, :2]
-    _, ex, iod = _face_axes(pts)
-    iod = float(iod)
-    if iod < 4.0:
-        return
-    ey = np.array([-ex[1], ex[0]])
-    verts = rig.anchors @ pts + iod * (rig.offsets[:, :1] * ex + rig.offsets[:, 1:] * ey)
-
-    # Canvas: the strokes' bounding box plus a margin, at CANVAS_IOD pixels per eye distance.
-    margin = CANVAS_MARGIN * iod
-    x0, y0 = np.floor(verts.min(0) - margin).astype(int)
-    x1, y1 = np.ceil(verts.max(0) + margin).astype(int)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return
-    scale = CANVAS_IOD / iod
-    cw, ch = max(2, round((x1 - x0) * scale)), max(2, round((y1 - y0) * scale))
-    sx, sy = cw / (x1 - x0), ch / (y1 - y0)
-    shift = 4
-    cv = np.round(((verts - [x0 - 0.5, y0 - 0.5]) * [sx, sy] - 0.5) * (1 << shift)).astype(np.int32)
-    layers = np.zeros((4, ch, cw), np.uint8)
-    values = np.round(opacity * rig.stroke_level).astype(int).tolist()
+    cw, ch = plan.canvas[i].tolist()
+    verts, values = plan.vertices[i], plan.values[i].tolist()
     kinds, thick = rig.stroke_kind.tolist(), rig.stroke_thickness.tolist()
-    for s in active.tolist():
+    layers = np.zeros((4, ch, cw), np.uint8)
+    drawn: set[int] = set()
+    for s in np.flatnonzero(plan.values[i]).tolist():
         a, b = rig.stroke_slices[s]
-        cv2.polylines(layers[kinds[s]], [cv[a:b]], False, values[s], thick[s], cv2.LINE_AA, shift)
-    g = rig.layer_gain
+        cv2.polylines(layers[kinds[s]], [verts[a:b]], False, values[s], thick[s], cv2.LINE_AA, SHIFT)
+        drawn.add(kinds[s])
+    g = rig.layer_gain.tolist()
     log_lum = np.zeros((ch, cw), np.float32)
-    for pair, sigma in ((0, FINE_SIGMA), (2, BROAD_SIGMA)):
-        if np.isin(rig.stroke_kind[active], (pair, pair + 1)).any():
-            blurred = cv2.GaussianBlur(cv2.merge([layers[pair], layers[pair + 1]]).astype(np.float32), (0, 0),
-                                       sigma * CANVAS_IOD)  # fmt: skip
-            log_lum += blurred[..., 0] * g[pair] + blurred[..., 1] * g[pair + 1]
+    for pair, taps in ((FINE_DARK, FINE_TAPS), (BROAD_DARK, BROAD_TAPS)):
+        if drawn & {pair, pair + 1}:
+            # The blur is linear: mix dark and light into log-luminance first, then blur once.
+            mixed = cv2.addWeighted(layers[pair], g[pair], layers[pair + 1], g[pair + 1], 0.0, dtype=cv2.CV_32F)
+            log_lum += cv2.sepFilter2D(mixed, -1, taps, taps)
     # Per-channel gain on the small canvas, upsampled, then one saturating multiply of the uint8 crop.
-    gain = np.exp(log_lum[..., None] * rig.tint)
+    t = rig.tint.tolist()
+    gain = cv2.exp(cv2.merge([log_lum * t[0], log_lum * t[1], log_lum * t[2]]))
     gain = cv2.resize(gain, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     crop = frame[y0:y1, x0:x1]
-    crop[...] = cv2.multiply(crop, gain, dtype=cv2.CV_8U)
+    cv2.multiply(crop, gain, dst=crop, dtype=cv2.CV_8U)

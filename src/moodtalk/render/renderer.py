@@ -31,7 +31,14 @@ from moodtalk.geometry.landmarks import (
     interocular,
 )
 from moodtalk.render import eyes, mouth, warp
-from moodtalk.render.appearance import AppearanceRig, expression_cues, prepare_appearance, shade, teeth_share
+from moodtalk.render.appearance import (
+    AppearanceRig,
+    expression_cues,
+    plan_shading,
+    prepare_appearance,
+    shade,
+    teeth_share,
+)
 from moodtalk.render.eyes import EyeRig, lids_moved, paint_eyes, prepare_eyes
 from moodtalk.render.mouth import (
     OPEN_RAMP,
@@ -390,6 +397,7 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
     look = rig.appearance
     cues = expression_cues(look, xy) if look is not None else None
     teeth = teeth_share(cues) if cues is not None else np.ones(n)
+    plan = plan_shading(look, xy, cues, width, height) if look is not None else None
     seam = rig.config.lip_seam and rig.portrait_gap > PORTRAIT_PARTED
 
     # The thin-plate fields of all frames: one matrix product per batch, (G, C) @ (C, 2B).
@@ -409,7 +417,7 @@ def render(rig: RenderRig, target: np.ndarray) -> np.ndarray:
         if lids[i]:
             paint_eyes(out[i], rig.portrait, rig.eyes, xy[i])
         if look is not None:
-            shade(out[i], look, xy[i], cues[i])
+            shade(out[i], look, plan, i)
         if rig.config.mouth_interior and not rig.portrait_mouth_open:
             strength = (gaps[i] - max(src_gap_px, CLOSED_GAP * iods[i])) / (iods[i] * OPEN_RAMP)
             paint_mouth(out[i], xy[i], rig.mouth_style, float(np.clip(strength, 0.0, 1.0)), float(teeth[i]))
