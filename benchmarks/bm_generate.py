@@ -20,8 +20,6 @@
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from unittest import mock
 import numpy as np
 import soundfile as sf
 
+from moodtalk.evaluation.speed import run_with_peak_memory
 from moodtalk.pipeline import generate
 from moodtalk.video import read_audio
 from moodtalk.video.writer import VideoWriter
@@ -110,9 +109,8 @@ def main() -> None:
         t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "moodtalk.cli", "generate", "--audio", str(long), "--portrait", str(portrait),
                "-o", str(Path(tmp) / "long.mp4")]  # fmt: skip
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res, peak = run_with_peak_memory(cmd)
         wall = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-300:]}"
         minutes = args.long_minutes
         print(f"`moodtalk generate` 512x512 on {minutes:.1f} min of audio: {status}, {wall:.0f} s wall "

@@ -6,14 +6,12 @@
    ``pipeline.speech_to_motion`` over several runs → real-time factor, with the default mouth model
    and with an emotion.
 2. A long file (the 60 s tiled to ``--long-minutes``): `moodtalk animate` in a child process; its
-   peak resident memory (ru_maxrss of the child) and wall time.
+   peak resident memory (the child's VmHWM, read while it runs) and wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from moodtalk.evaluation.speed import run_with_peak_memory
 from moodtalk.pipeline import EmotionOptions, speech_to_motion
 from moodtalk.types import AudioTrack
 from moodtalk.video import read_audio
@@ -64,10 +63,8 @@ def main() -> None:
             for _ in range(reps):
                 f.write(audio.samples)
         t0 = time.perf_counter()
-        res = subprocess.run([sys.executable, "-m", "moodtalk.cli", "animate", str(long), "-o", tmp],
-                             capture_output=True, text=True)  # fmt: skip
+        res, peak_mb = run_with_peak_memory([sys.executable, "-m", "moodtalk.cli", "animate", str(long), "-o", tmp])
         wall = time.perf_counter() - t0
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-300:]}"
         print(f"`moodtalk animate` on {reps} min of audio: {status}, {wall:.0f} s wall "
               f"({reps * 60 / wall:.0f}x real time), peak memory {peak_mb:.0f} MB")  # fmt: skip

@@ -143,3 +143,16 @@ def test_readme_section_from_report_md() -> None:
     assert out.startswith(README_BEGIN) and out.endswith(README_END)
     assert "### 1. A" in out and "### 2. B" in out and "CPU Y" in out
     assert "| c |" not in out and "f.png" not in out and "# moodtalk evaluation" not in out
+
+
+def test_peak_memory_of_a_child_is_its_own_not_the_parents() -> None:
+    import sys
+
+    from moodtalk.evaluation.speed import run_with_peak_memory
+
+    ballast = np.ones(400_000_000 // 8)  # the parent holds 400 MB; Linux's ru_maxrss would report it for the child
+    code = "import numpy as np, time; a = np.ones(150_000_000 // 8); time.sleep(0.5)"
+    result, peak = run_with_peak_memory([sys.executable, "-c", code])
+    assert result.returncode == 0
+    assert 150 < peak < 350, peak
+    assert ballast[-1] == 1.0

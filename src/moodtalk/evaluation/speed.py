@@ -1,12 +1,14 @@
 """Speed and memory of the generate pipeline, per stage and end to end, at one output size.
 
-Each size runs in a fresh Python process (``python -m moodtalk.evaluation.speed``) so its peak resident memory
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``: every allocation, numpy, OpenCV and MediaPipe included, which
-``tracemalloc`` would miss) belongs to that setting alone. Stages are timed one after another in that
-process: reading audio, speech features, mouth + behaviour motion (``speech_motion`` + ``behaviour`` on those
-features; phones are not recognised on the default path), portrait preparation (tracking + crop + renderer
-setup), rendering, H.264/AAC encoding of the rendered frames; then ``pipeline.generate`` end to end on the same
-inputs. A first portrait preparation (FaceMesh model load) is done before timing.
+Each size runs in a fresh Python process (``python -m moodtalk.evaluation.speed``) so its peak resident
+memory (the kernel's high-water mark of the process's memory, ``VmHWM``: every allocation, numpy, OpenCV and
+MediaPipe included, which ``tracemalloc`` would miss) belongs to that setting alone. Not ``ru_maxrss``: Linux
+keeps it across ``execve``, so a child started by a large parent reports the parent's size. Stages are timed
+one after another in that process: reading audio, speech features, mouth + behaviour motion
+(``speech_motion`` + ``behaviour`` on those features; phones are not recognised on the default path),
+portrait preparation (tracking + crop + renderer setup), rendering, H.264/AAC encoding of the rendered frames;
+then ``pipeline.generate`` end to end on the same inputs. A first portrait preparation (FaceMesh model load)
+is done before timing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,35 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+POLL_S = 0.05
+"""How often :func:`run_with_peak_memory` reads the child's high-water mark."""
+
+
+def peak_memory_mb(pid: int | str = "self") -> float:
+    """High-water mark of a process's resident memory in MB (Linux ``VmHWM``; ``ru_maxrss`` elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    if pid != "self":
+        return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+
+
+def run_with_peak_memory(cmd: list[str], **kwargs: Any) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``cmd`` and return its result and its peak resident memory in MB, read while it runs."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, **kwargs)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, peak_memory_mb(proc.pid))  # monotone, so the last read before exit is the peak
+            time.sleep(POLL_S)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read()), peak
 
 
 def measure(audio_path: Path, portrait: Path | None, size: int, seconds: float, lips: str, fps: float = 25.0
@@ -82,7 +113,6 @@ def measure(audio_path: Path, portrait: Path | None, size: int, seconds: float, 
                                                       size=size, fps=fps, lips=lips, preview_seconds=seconds,
                                                       progress=False))  # fmt: skip
     duration = n / fps
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kilobytes
     stage_fps = {k: (n / v if v > 0 else float("inf")) for k, v in times.items() if k != "read_audio"}
     return {
         "size": size,
@@ -92,7 +122,7 @@ def measure(audio_path: Path, portrait: Path | None, size: int, seconds: float, 
         "fps": stage_fps,
         "end_to_end_fps": result.frames / times["end_to_end"],
         "real_time_factor": times["end_to_end"] / duration,
-        "peak_rss_mb": peak_kb / 1024.0,
+        "peak_rss_mb": peak_memory_mb(),
         "threads": os.cpu_count(),
     }
 
