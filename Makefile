@@ -13,6 +13,8 @@ setup: $(BIN)/moodtalk
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# Compile the renderer's numba kernels once (cached next to the package), so the first generate does not wait.
+	@$(BIN)/python -c "from moodtalk.render import eyes, mouth, warp; [m.load_kernels() for m in (warp, mouth, eyes)]"
 	@$(BIN)/moodtalk version
 
 $(BIN)/moodtalk: pyproject.toml
