@@ -154,7 +154,7 @@ def _strokes() -> list[Stroke]:
         # A smile (AU12) deepens the whole fold; the upper-lip raiser and nose wrinkler (AU10, AU9) only its
         # upper part beside the nose wing (Ekman, Friesen & Hager 2002, AU10 appearance changes).
         out.append(Stroke(fold, BROAD_DARK, smile, s, 0.02))
-        out.append(Stroke(fold[:3], BROAD_DARK, {"lip_raise": 0.35, "nose" + sfx: 0.25}, s, 0.02))
+        out.append(Stroke(fold[:3], BROAD_DARK, {"lip_raise": 0.2, "nose" + sfx: 0.15}, s, 0.02))
         out.append(Stroke(fold[:5], FINE_DARK, {"smile" + sfx: 0.55}, s))
         out.append(Stroke(fold[:3], FINE_DARK, {"lip_raise": 0.25, "nose" + sfx: 0.15}, s))
         # Cheek side of the fold catches the light.
@@ -174,7 +174,7 @@ def _strokes() -> list[Stroke]:
                               {"smile" + sfx: 0.65, "squint": 0.25}, s))  # fmt: skip
         # Glabellar lines (AU4): a vertical crease medial to each brow head; darker brow shadow over the eye.
         out.append(Stroke(((brow_up[4:], -0.04, -0.07), (brow_lo[4:], -0.05, 0.04)), FINE_DARK,
-                          {"brow_lower": 0.9, "nose" + sfx: 0.2}, s))  # fmt: skip
+                          {"brow_lower": 0.6, "nose" + sfx: 0.15}, s))  # fmt: skip
         out.append(Stroke(((brow_up[4:], -0.01, -0.05), (brow_lo[4:], -0.02, 0.03)), FINE_LIGHT,
                           {"brow_lower": 0.5}, s))  # fmt: skip
         shadow = tuple((brow_lo[k : k + 1], 0.0, 0.09) for k in range(5))
@@ -194,7 +194,7 @@ def _strokes() -> list[Stroke]:
         for dv, reach in ((-0.02, 0.12), (0.05, 0.14), (0.12, 0.12)):
             out.append(Stroke((((6,), 0.06, dv + 0.03), ((6,), reach, dv - 0.03)), FINE_DARK,
                               {"nose" + sfx: 0.3, "lip_raise": 0.05}, s))  # fmt: skip
-        out.append(Stroke(((ala, 0.0, -0.07), (ala, 0.05, -0.02)), BROAD_DARK, {"nose" + sfx: 0.6}, s, 0.03))
+        out.append(Stroke(((ala, 0.0, -0.07), (ala, 0.05, -0.02)), BROAD_DARK, {"nose" + sfx: 0.35}, s, 0.03))
     # Midline strokes.
     brows = tuple((BROW_RIGHT_UPPER[k : k + 1], 0.0, 0.0) for k in range(5)) + tuple(
         (BROW_LEFT_UPPER[k : k + 1], 0.0, 0.0) for k in range(4, -1, -1)
