@@ -316,6 +316,21 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     _add_emotion_options(p)
 
 
+LONG_AUDIO_S = 2 * 3600
+"""Audio longer than this gets a warning before generating: it runs for many minutes."""
+
+
+def _warn_if_long(audio: Path, preview: float | None) -> None:
+    """One warning line up front for audio over two hours (the container header says how long; cheap)."""
+    from moodtalk.video import probe
+
+    duration = probe(audio).duration
+    if preview is None and duration > LONG_AUDIO_S:
+        print(f"moodtalk: warning: {audio}: {duration / 3600:.1f} h of audio; generating takes about "
+              f"{duration / 4 / 60:.0f} min at 512 px on 2 cores (--preview SECONDS renders only the start)",
+              file=sys.stderr)  # fmt: skip
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     from moodtalk.pipeline import generate
 
@@ -323,6 +338,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise InputError(None, f"--fps must be in (0, 60], got {args.fps}")
     if args.out.suffix.lower() not in (".mp4", ".mov", ".mkv"):
         raise InputError(args.out, "output must be an .mp4 (or .mov/.mkv) file")
+    _warn_if_long(args.audio, args.preview)
     result = generate(args.audio, args.out, portrait=args.portrait, size=args.size, fps=args.fps, lips=args.lips,
                       transcript=args.transcript, pose=args.pose, blink_rate=args.blink_rate, seed=args.seed,
                       preview_seconds=args.preview, overwrite=args.overwrite,

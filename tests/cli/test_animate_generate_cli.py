@@ -159,3 +159,18 @@ def test_generate_paste_back_keeps_the_whole_photo(tmp_path: Path, syllables: Pa
     assert frame.shape == (512, 1024, 3)
     # Far from the face the photo is unchanged (up to video coding).
     assert np.abs(frame[:, 700:].astype(int) - wide[:, 700:].astype(int)).mean() < 6
+
+
+def test_audio_over_two_hours_gets_one_warning_line_up_front(
+    syllables: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moodtalk import cli
+
+    cli._warn_if_long(syllables, None)
+    assert capsys.readouterr().err == ""  # a few seconds: nothing to say
+    monkeypatch.setattr(cli, "LONG_AUDIO_S", 1.0)  # stands in for two hours without a 2-hour test file
+    cli._warn_if_long(syllables, None)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "h of audio" in err[0] and "--preview" in err[0]
+    cli._warn_if_long(syllables, 3.0)  # a preview renders only the start
+    assert capsys.readouterr().err == ""
