@@ -223,11 +223,17 @@ def face_lmd(pred: np.ndarray, real: np.ndarray) -> float:
 # --------------------------------------------------------------------------- correlation
 
 
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation of two (T,) series over the samples where both are finite (NaN if undefined)."""
+def _paired(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two series as flat float64 arrays of one length (ValueError if the lengths differ)."""
     x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
     if x.shape != y.shape:
         raise ValueError(f"series differ in length: {x.shape} vs {y.shape}")
+    return x, y
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two (T,) series over the samples where both are finite (NaN if undefined)."""
+    x, y = _paired(x, y)
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 2:
         return float("nan")
@@ -253,9 +259,7 @@ def best_lag_correlation(x: np.ndarray, y: np.ndarray, max_lag: int = 12) -> tup
     Returns:
         (r, lag): the best correlation and its lag; (NaN, 0) when no lag gives a defined r.
     """
-    x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"series differ in length: {x.shape} vs {y.shape}")
+    x, y = _paired(x, y)
     n = x.size
     best_r, best_lag = float("nan"), 0
     for lag in sorted(range(-max_lag, max_lag + 1), key=lambda v: (abs(v), v)):
@@ -277,9 +281,7 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     Args:
         x, y: (N,) values of one length.
     """
-    x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"series differ in length: {x.shape} vs {y.shape}")
+    x, y = _paired(x, y)
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 2:
         return float("nan")
