@@ -610,7 +610,8 @@ def generate(
     motion_args = (fps, lips, transcript, pose, None, blink_rate, seed, emotion)
 
     def read_whole() -> AudioTrack:
-        track = read_audio(Path(audio), 16000)
+        # A preview decodes only its own seconds, not the whole (possibly hour-long) file.
+        track = read_audio(Path(audio), 16000, max_seconds=preview_seconds)
         if track.samples.size == 0:
             raise InputError(audio, "audio is empty")
         if preview_seconds is None:
