@@ -8,10 +8,12 @@ For each clip of ``../shared/data`` whose video holds its real audio (``lipsync_
   ``reconstruct(weights, canonical, basis)`` → ``mouth_opening``, minus the canonical face's rest gap
   (0.071 IOD: the packaged MediaPipe mesh has its lips apart at rest).
 
-Models compared: the learned model (``path="learned"``), **cross-validated**: for every clip it is
-retrained without any clip of the same speaker group (leave-one-speaker-out; the extra StyleTalk /
-EDTalk clips with separate wavs join the training folds only), without phones (what ``--lips auto``
-runs when no transcript is given): "learned" = the current model (ridge + closure head) with the default
+Models compared: the learned models, **cross-validated**: for every clip they are retrained without any
+clip of the same speaker group (leave-one-speaker-out; the extra StyleTalk / EDTalk clips with separate
+wavs join the training folds only): "auto" = the default ``MotionConfig`` with the clip's recognised
+phones (the learned phone model: acoustic + viseme inputs, closures forced at recognised bilabials and
+acoustic dips); the rest without phones (the acoustic-only model, what runs when no phones are usable):
+"learned" = the current model (ridge + closure head) with the default
 ``MotionConfig`` (closures also forced at acoustic dips), "head" = the same model with only its closure
 head (``learned_closures="phones"``, no phones given), "old" = the previous default (ridge on +-6 frames,
 penalty 0.01, no closure head, closures at acoustic dips), all in the same run; the rule model with
@@ -56,7 +58,7 @@ from moodtalk.metrics.measures import best_lag_correlation  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel  # noqa: E402
 
-METHODS = ("learned", "head", "old", "phonemes", "acoustic")
+METHODS = ("auto", "learned", "head", "old", "phonemes", "acoustic")
 """Methods compared (see the module docstring)."""
 OLD_SETTINGS = {"context": 6, "alpha": 0.01, "closure_shift": 0.0}
 """``train_mouth_model.train`` settings of the previous default learned model."""
@@ -150,9 +152,11 @@ def loo_models(clips: list[Clip], **train_kw) -> dict[str, MouthModel]:
     return {g: train([c for c in clips if c.group != g], lags, **train_kw) for g in groups}
 
 
-def evaluate(clips: list[Clip], models: dict[str, MouthModel], old: dict[str, MouthModel]) -> list[dict]:
+def evaluate(
+    clips: list[Clip], models: dict[str, MouthModel], old: dict[str, MouthModel], phone_models: dict[str, MouthModel]
+) -> list[dict]:
     """Per benchmark clip: r, lag and closure scores of every method (``models``: current learned model
-    per speaker group, ``old``: the previous default's)."""
+    per speaker group, ``old``: the previous default's, ``phone_models``: the phone model's)."""
     rows = []
     for c in clips:
         if not c.benchmark:
@@ -163,6 +167,7 @@ def evaluate(clips: list[Clip], models: dict[str, MouthModel], old: dict[str, Mo
         row = {"clip": c.name, "group": c.group, "frames": n, "phone_conf": c.phones.confidence}
         model = models[c.group]
         methods = {
+            "auto": (MotionConfig(learned_model=model, learned_phone_model=phone_models[c.group]), c.phones),
             "learned": (MotionConfig(path="learned", learned_model=model), None),
             "head": (MotionConfig(path="learned", learned_model=model, learned_closures="phones"), None),
             "old": (MotionConfig(path="learned", learned_model=old[c.group], learned_closures="dips"), None),
@@ -224,7 +229,7 @@ def main() -> None:
     t0 = time.time()
     clips = load_clips(include_extra=not args.no_extra)
     print(f"{len(clips)} clips loaded ({sum(c.benchmark for c in clips)} benchmark) in {time.time() - t0:.0f} s")
-    rows = evaluate(clips, loo_models(clips), loo_models(clips, **OLD_SETTINGS))
+    rows = evaluate(clips, loo_models(clips), loo_models(clips, **OLD_SETTINGS), loo_models(clips, phones=True))
     print(table(rows))
     bare = np.median([r["bare_r"] for r in rows])
     print(f"learned regression alone (no closure head, nothing forced): median r {bare:.3f}")

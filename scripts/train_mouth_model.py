@@ -19,6 +19,16 @@ acoustic dips), picked per held-out speaker on the other clips' leave-one-speake
 features both scored lower than the linear model in the same folds (median r 0.39 and 0.46-0.51 vs 0.51
 before the pose mapping): ~10 k frames are too few for a nonlinear model to pay off.
 
+Two models go into the file, with the same settings: the acoustic-only model, and the phone model whose
+per-frame inputs also hold the one-hot viseme of the clip's recognised phones (pocketsphinx, cached with
+the clip; ``learned.phone_frame_inputs``), trained on the clips whose phone confidence reaches
+``MotionConfig.min_phone_confidence`` (all of them). Leave-one-speaker-out on the 24 benchmark clips,
+same run: median r 0.467 → 0.507, closure recall 1.00 → 1.00 (``speech_motion`` defaults, closures
+also forced at recognised bilabials). Also tried there: the phoneme path's own coarticulated opening
+(z-scored) + its bilabial-closure indicator as inputs (r 0.506), both with the one-hot (0.505); a
+weighted average of the learned and phoneme-path weights (weight chosen per held-out speaker on the
+other clips' scores) reaches r 0.54 with recall 0.85 but needs a second path at run time (not shipped).
+
 Cross-validated scores: ``benchmarks/bm_lipsync.py`` (leave-one-speaker-out).
 
 Run: ``.venv/bin/python scripts/train_mouth_model.py [--out src/moodtalk/data/mouth_model.npz]``.
@@ -39,6 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from lipsync_data import Clip, load_clips  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel, fit_logistic, fit_ridge, model_inputs  # noqa: E402
+from moodtalk.motion.speech import phones_usable  # noqa: E402
 from moodtalk.motion.targets import MOUTH_SHAPES  # noqa: E402
 from moodtalk.types import BLENDSHAPE_NAMES  # noqa: E402
 
@@ -115,11 +126,11 @@ def closed_frames(clip: Clip) -> np.ndarray:
 
 
 def training_pairs(
-    clip: Clip, lag: int, context: int, n_bands: int
+    clip: Clip, lag: int, context: int, n_bands: int, phones: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(X, z, W, closed) of one clip: inputs of audio frame t + lag against the video's frame t (opening z,
-    the solved mouth weights and whether the lips are closed)."""
-    x = model_inputs(clip.features, context, n_bands)
+    the solved mouth weights and whether the lips are closed); ``phones``: with the clip's viseme inputs."""
+    x = model_inputs(clip.features, context, n_bands, clip.phones if phones else None)
     cols = [BLENDSHAPE_NAMES.index(s) for s in TARGET_SHAPES]
     z = standardised_opening(clip)
     n = min(len(z), len(x))
@@ -137,9 +148,13 @@ def train(
     n_bands: int = N_BANDS,
     alpha: float = ALPHA,
     closure_shift: float = CLOSURE_SHIFT,
+    phones: bool = False,
 ) -> MouthModel:
-    """Ridge model (+ closure head unless ``closure_shift`` is 0) on the given clips (each frame counts once)."""
-    pairs = [training_pairs(c, lags.get(c.name, 0), context, n_bands) for c in clips]
+    """Ridge model (+ closure head unless ``closure_shift`` is 0) on the given clips (each frame counts once);
+    ``phones``: the phone model (viseme inputs), trained on the clips whose phones are usable only."""
+    if phones:
+        clips = [c for c in clips if phones_usable(c.phones, MotionConfig())]
+    pairs = [training_pairs(c, lags.get(c.name, 0), context, n_bands, phones) for c in clips]
     x = np.concatenate([p[0] for p in pairs])
     z = np.concatenate([p[1] for p in pairs])
     w = np.concatenate([p[2] for p in pairs])
@@ -157,7 +172,7 @@ def train(
     pose_mean = w.mean(0) - slope * z.mean()
     return MouthModel(tuple(TARGET_SHAPES), context, n_bands, mean, scale, coef[:, 0], float(intercept[0]),
                       pose_mean, slope, gain, SMOOTH_HZ, closure_coef, closure_intercept,
-                      closure_shift * gain)  # fmt: skip
+                      closure_shift * gain, phones)  # fmt: skip
 
 
 def main() -> None:
@@ -167,10 +182,12 @@ def main() -> None:
     clips = load_clips()
     lags = clip_lags(clips)
     model = train(clips, lags)
-    model.save(str(args.out))
-    print(f"trained on {len(clips)} clips, {sum(len(c.opening) for c in clips)} frames; "
-          f"D={model.coef.shape[0]}, gain={model.gain:.2f} → {args.out} "
-          f"({args.out.stat().st_size / 1024:.0f} kB)")  # fmt: skip
+    phone_model = train(clips, lags, phones=True)
+    model.save(str(args.out), phone_model)
+    n_phones = sum(phones_usable(c.phones, MotionConfig()) for c in clips)
+    print(f"trained on {len(clips)} clips ({n_phones} with usable phones), {sum(len(c.opening) for c in clips)} "
+          f"frames; D={model.coef.shape[0]} / {phone_model.coef.shape[0]} (phones), gain={model.gain:.2f} / "
+          f"{phone_model.gain:.2f} → {args.out} ({args.out.stat().st_size / 1024:.0f} kB)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,11 +13,14 @@ from moodtalk.motion.learned import (
     MouthModel,
     default_mouth_model,
     fit_logistic,
+    frame_inputs,
     load_model_file,
+    phone_frame_inputs,
     predict_opening,
     predict_shapes,
 )
-from moodtalk.types import BLENDSHAPE_NAMES, AudioTrack
+from moodtalk.motion.targets import VISEMES
+from moodtalk.types import BLENDSHAPE_NAMES, AudioTrack, PhoneSegment, PhoneTimeline
 
 LEARNED = MotionConfig(path="learned")
 SR = 16000
@@ -153,3 +156,66 @@ def test_fit_logistic_recovers_probabilities() -> None:
     coef, intercept = fit_logistic(x, y, alpha=1e-4)
     np.testing.assert_allclose(coef, true, atol=0.2)
     assert intercept == pytest.approx(-1.0, abs=0.2)
+
+
+def phones_for(seconds: float, confidence: float = 0.9) -> PhoneTimeline:
+    """sil, M (bilabial), AA, sil over ``seconds``."""
+    segs = (
+        PhoneSegment("SIL", 0.0, 0.5, "sil"), PhoneSegment("M", 0.5, 0.62, "PP"),
+        PhoneSegment("AA", 0.62, 1.1, "aa"), PhoneSegment("SIL", 1.1, seconds, "sil"),
+    )  # fmt: skip
+    return PhoneTimeline(segs, confidence, "test")
+
+
+def test_phone_frame_inputs_one_hot() -> None:
+    x = phone_frame_inputs(phones_for(2.0), 50, 25.0)
+    assert x.shape == (50, len(VISEMES))
+    np.testing.assert_array_equal(x.sum(1), 1.0)
+    labels = [VISEMES[i] for i in x.argmax(1)]
+    # Frame i's centre (i + 0.5) / 25 s: frames 12-14 lie in M (0.5-0.62 s), 15-26 in AA.
+    assert labels[11] == "sil" and labels[12:15] == ["PP"] * 3 and labels[15:27] == ["aa"] * 12
+    assert labels[27] == "sil" and labels[-1] == "sil"
+    assert not phone_frame_inputs(PhoneTimeline((), 0.9, "test"), 4, 25.0)[:, 1:].any()  # no segments: sil
+
+
+def test_shipped_phone_model(utterance: np.ndarray) -> None:
+    acoustic, model = default_mouth_model(), default_mouth_model(phones=True)
+    assert model.phone_inputs and not acoustic.phone_inputs
+    feats = speech_features(AudioTrack(utterance, SR), fps=25.0)
+    phones = phones_for(utterance.size / SR)
+    f = frame_inputs(feats, model.n_bands, phones).shape[1]
+    assert f == frame_inputs(feats, model.n_bands).shape[1] + len(VISEMES)
+    assert model.coef.shape == model.closure_coef.shape == ((2 * model.context + 1) * f,)
+    z = predict_opening(feats, model, phones=phones)
+    assert z.shape == (len(feats),) and np.isfinite(z).all()
+    with pytest.raises(ValueError):
+        predict_opening(feats, model)  # a phone model needs phones
+    # The acoustic model ignores phones.
+    np.testing.assert_array_equal(predict_opening(feats, acoustic, phones=phones), predict_opening(feats, acoustic))
+
+
+def test_learned_path_uses_phone_model_when_phones_usable(utterance: np.ndarray) -> None:
+    feats = speech_features(AudioTrack(utterance, SR), fps=25.0)
+    sure, unsure = phones_for(utterance.size / SR), phones_for(utterance.size / SR, confidence=0.1)
+    none = MotionConfig(path="learned", learned_closures="none")
+    by_sure = speech_motion(feats, sure, none).weights
+    by_unsure = speech_motion(feats, unsure, none).weights
+    np.testing.assert_array_equal(by_unsure, speech_motion(feats, None, none).weights)
+    assert not np.array_equal(by_sure, by_unsure)
+    # The phone model given in the config is the one used.
+    other = replace(default_mouth_model(phones=True), closure_depth=0.0)
+    cfg = MotionConfig(path="learned", learned_closures="none", learned_phone_model=other)
+    assert not np.array_equal(speech_motion(feats, sure, cfg).weights, by_sure)
+
+
+def test_phone_model_roundtrip(tmp_path) -> None:
+    acoustic, model = default_mouth_model(), default_mouth_model(phones=True)
+    path = tmp_path / "m.npz"
+    acoustic.save(str(path), model)
+    again = load_model_file(path, phones=True)
+    assert again.phone_inputs and again.context == model.context
+    np.testing.assert_allclose(again.coef, model.coef, rtol=1e-6)
+    assert not load_model_file(path).phone_inputs
+    acoustic.save(str(path))
+    with pytest.raises(KeyError):
+        load_model_file(path, phones=True)

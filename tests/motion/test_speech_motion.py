@@ -158,9 +158,12 @@ def test_auto_path_follows_confidence() -> None:
     unsure = timeline([("AA", 0.8)], confidence=0.1)
     by_auto_sure = speech_motion(f, sure).weights
     by_auto_unsure = speech_motion(f, unsure).weights
-    assert np.array_equal(by_auto_sure, speech_motion(f, sure, PHONEMES).weights)
     learned = MotionConfig(path="learned")
+    # auto = the learned path: the phone model with confident phones, the acoustic model otherwise.
+    assert np.array_equal(by_auto_sure, speech_motion(f, sure, learned).weights)
     assert np.array_equal(by_auto_unsure, speech_motion(f, unsure, learned).weights)
+    assert np.array_equal(by_auto_unsure, speech_motion(f, None, learned).weights)  # unsure phones: ignored
+    assert not np.array_equal(by_auto_sure, by_auto_unsure)
     assert np.array_equal(speech_motion(f, None).weights, speech_motion(f, None, learned).weights)
     with pytest.raises(ValueError):
         speech_motion(f, sure, MotionConfig(path="visemes"))  # type: ignore[arg-type]

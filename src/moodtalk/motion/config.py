@@ -11,19 +11,21 @@ class MotionConfig:
     """Settings of ``speech_motion``; the defaults were tuned on real talking-face clips."""
 
     path: Literal["auto", "learned", "phonemes", "acoustic"] = "auto"
-    """Which model drives the mouth. "learned": mouth shapes regressed from the speech features by the
-    model trained on real talking clips (``moodtalk.motion.learned``; any language), with lip closures
-    forced at recognised bilabials (when the phone timeline's confidence is at least
-    ``min_phone_confidence``) and at acoustic closure dips; "phonemes": viseme targets of the phone
-    timeline with coarticulation; "acoustic": language-agnostic mouth opening/rounding from loudness and
-    formant cues; "auto": phonemes when a timeline is given and its confidence is at least
-    ``min_phone_confidence``, else acoustic (the learned path did not beat the phoneme path on real clips,
-    see ``benchmarks/README.md``, so it is opt-in)."""
+    """Which model drives the mouth. "learned": mouth shapes regressed by the model trained on real talking
+    clips (``moodtalk.motion.learned``): from speech features and the recognised visemes when the phone
+    timeline's confidence is at least ``min_phone_confidence`` (English), from the speech features alone
+    otherwise (any language); lip closures are forced at recognised bilabials (confident phones) and at
+    acoustic closure dips; "phonemes": viseme targets of the phone timeline with coarticulation;
+    "acoustic": language-agnostic mouth opening/rounding from loudness and formant cues; "auto": the
+    learned path (it beat both rule paths on real clips, see ``benchmarks/README.md``)."""
     min_phone_confidence: float = 0.6
-    """Phone-timeline confidence below which "auto" falls back to the acoustic path (and the "learned" path
-    does not force closures at recognised bilabials)."""
+    """Phone-timeline confidence below which the "learned" path ignores the phones (acoustic-only model, no
+    closures forced at recognised bilabials)."""
     learned_model: Any = field(default=None, compare=False, repr=False)
-    """``moodtalk.motion.learned.MouthModel`` for the "learned" path; None = the shipped model."""
+    """``moodtalk.motion.learned.MouthModel`` for the "learned" path without usable phones; None = the
+    shipped acoustic model."""
+    learned_phone_model: Any = field(default=None, compare=False, repr=False)
+    """``MouthModel`` with phone inputs for the "learned" path with usable phones; None = the shipped one."""
     learned_closures: Literal["both", "phones", "dips", "none"] = "both"
     """"learned" path: where lip closures are forced: at recognised bilabials, at acoustic dips, both, or
     nowhere (the regressed mouth only)."""

@@ -30,24 +30,31 @@ def phones_usable(phones: PhoneTimeline | None, config: MotionConfig) -> bool:
 def choose_path(phones: PhoneTimeline | None, config: MotionConfig) -> str:
     """The path a config resolves to: "learned", "phonemes" or "acoustic".
 
-    "auto" takes the phoneme path when confident phones are given and the learned model otherwise. On
-    24 real clips (``benchmarks/bm_lipsync.py``, leave-one-speaker-out) phonemes reach median r 0.47,
-    the learned model with its closure head and closures at acoustic dips (no phone recognition, any
-    language, ~2000x real time) r 0.47 with closure recall 1.00 (precision 0.38), the acoustic rules r 0.38."""
+    "auto" takes the learned path, which uses the phone model (acoustic + viseme inputs) when confident
+    phones are given and the acoustic-only model otherwise. On 24 real clips (``benchmarks/bm_lipsync.py``,
+    leave-one-speaker-out) the learned model with phones reaches median r 0.51 (closure recall 1.00),
+    without phones r 0.47 (recall 1.00; no phone recognition, any language, ~2000x real time), the
+    phoneme path r 0.47 (recall 0.60), the acoustic rules r 0.38."""
     if config.path != "auto":
         if config.path == "phonemes" and phones is None:
             return "acoustic"  # nothing to drive the phoneme path
         return config.path
-    return "phonemes" if phones_usable(phones, config) else "learned"
+    return "learned"
 
 
 def learned_mouth(
     features: SpeechFeatures, phones: PhoneTimeline | None, config: MotionConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Learned path: (T, len(MOUTH_SHAPES)) regressed weights and (T,) bool frames to close the lips at."""
+    """Learned path: (T, len(MOUTH_SHAPES)) regressed weights and (T,) bool frames to close the lips at.
+
+    The phone model (``config.learned_phone_model`` or the shipped one) when the phones are usable
+    (``phones_usable``), else the acoustic model (``config.learned_model`` or the shipped one)."""
     n = len(features)
-    model = config.learned_model if config.learned_model is not None else default_mouth_model()
-    pred = predict_shapes(features, model)
+    use_phones = phones_usable(phones, config)
+    model = config.learned_phone_model if use_phones else config.learned_model
+    if model is None:
+        model = default_mouth_model(phones=use_phones)
+    pred = predict_shapes(features, model, phones=phones if model.phone_inputs else None)
     mouth = np.zeros((n, len(MOUTH_SHAPES)))
     for k, name in enumerate(model.shapes):
         if name in MOUTH_SHAPES:
