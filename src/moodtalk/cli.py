@@ -198,9 +198,10 @@ def _add_animate(sub: argparse._SubParsersAction) -> None:
         "--lips",
         choices=("auto", "learned", "phonemes", "acoustic"),
         default="auto",
-        help="mouth model: phonemes = English phone recognition (pocketsphinx) with coarticulation; "
-        "acoustic = rules on loudness and formants, any language; learned = a small model trained "
-        "on real talking faces, any language; auto = the best of these (default: auto)",
+        help="mouth model: learned = a small model trained on real talking faces, from the sound (any "
+        "language), plus the aligned English phones when --transcript is given; phonemes = English phone "
+        "recognition (pocketsphinx) with coarticulation rules; acoustic = rules on loudness and formants, any "
+        "language; auto = learned, the best of these on real clips (default: auto)",
     )
     p.add_argument(
         "--transcript",

@@ -51,7 +51,7 @@ class BehaviourConfig:
     """Chance that a detected stressed syllable gets a nod."""
     stress_prominence_db: float = 4.0
     """A loudness/pitch peak in speech must stand out by this much (dB-like units) to count as stressed."""
-    brow_raise: float = 0.085
+    brow_raise: float = 0.057
     """Peak browInnerUp/browOuterUp weight added on stressed syllables (0 turns brows off)."""
     idle_min_silence_s: float = 0.5
     """Silences at least this long switch to the idle mode (shorter ones are breaths inside a phrase)."""

@@ -99,8 +99,14 @@ POSED_PROTOTYPES: dict[str, dict[str, float]] = {
     "angry": {"browDown": 1.0, "browInnerUp": 0.0, "browOuterUp": 0.0, "eyeSquint": 0.3, "eyeWide": 0.5,
               "cheekSquint": 0.2, "noseSneer": 0.3, "mouthPress": 0.7, "mouthShrugLower": 0.3, "mouthFrown": 0.2,
               "mouthStretch": 0.0, "mouthUpperUp": 0.0, "mouthSmile": 0.0},
-    # R12A + R14A, marked: one-sided smile and dimple (the data direction keeps its other shapes).
-    "contempt": {"mouthSmileRight": 0.6, "mouthDimpleRight": 0.8, "mouthSmileLeft": 0.0, "mouthDimpleLeft": 0.0},
+    # R14 (+ R7, R2, L9): one side's lip corner pulled back and down, that side's lid tightened and outer brow
+    # up, the other nose wing raised — the one-sided shapes the MEAD actors' contempt clips measure (their
+    # hyperplane weighs mouthFrownRight − Left, eyeSquintRight and noseSneerLeft most). A one-sided *smile*
+    # (R12) read as happy, and the data direction's raised inner brows as fear, on the tuning portraits.
+    "contempt": {"mouthDimpleRight": 1.0, "mouthFrownRight": 1.0, "mouthStretchRight": 0.5, "eyeSquintRight": 0.8,
+                 "browOuterUpRight": 0.5, "noseSneerLeft": 0.5, "mouthSmile": 0.0, "mouthDimpleLeft": 0.0,
+                 "mouthFrownLeft": 0.0, "mouthStretchLeft": 0.0, "eyeSquintLeft": 0.0, "eyeWide": 0.0,
+                 "browInnerUp": 0.0, "browOuterUpLeft": 0.0, "noseSneerRight": 0.0},
     # AU 9 + 10 + 15 (+ 4, 6, 7, 17): nose wrinkled and upper lip raised fully (the upper teeth show), lip
     # corners pulled down (so the raised lip does not read as a smile), brows lowered, cheeks up.
     "disgusted": {"noseSneer": 1.0, "mouthUpperUp": 1.0, "browDown": 0.8, "browInnerUp": 0.0, "browOuterUp": 0.0,
