@@ -50,7 +50,7 @@ import scipy.ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lipsync_data import FPS, Clip, load_clips  # noqa: E402
+from lipsync_data import CLOSE_ABS, FPS, Clip, closed_mask, load_clips  # noqa: E402
 from moodtalk.face.model import default_model  # noqa: E402
 from moodtalk.face.solver import reconstruct  # noqa: E402
 from moodtalk.geometry.landmarks import mouth_opening  # noqa: E402
@@ -66,10 +66,6 @@ MAX_LAG = 12
 """Largest audio-video lag searched (frames) by ``metrics.best_lag_correlation`` (same lag convention and
 overlap as this script's former own search; it differs only on exact ties, which go to the smallest |lag|,
 and in accepting overlaps of 3 frames instead of 10, which never matters here: clips have >= 48 frames)."""
-CLOSE_FRACTION = 0.25
-"""Closure threshold: this fraction of the speech-time median opening ..."""
-CLOSE_ABS = 0.04
-"""... or this absolute opening (IOD units), whichever is larger."""
 TOLERANCE = 2
 """Frames of tolerance when matching closures."""
 LOUDNESS_SIGMA_S = 0.04
@@ -96,7 +92,7 @@ def closure_runs(
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Closure events (first, last frame) in speech, and the (T,) closed mask used for matching.
 
-    Closed: below ``max(CLOSE_FRACTION x speech-time median, floor)``.
+    Closed: ``lipsync_data.closed_mask``.
 
     Not ``metrics.closure_events`` / ``match_events``: those take one frame per event (a local minimum
     below the threshold, candidates within 2 frames merged) and match events one-to-one, while this
@@ -104,9 +100,7 @@ def closure_runs(
     when any closed frame of the other curve lies within +-TOLERANCE frames of it. Kept so that the
     numbers stay comparable with the README table.
     """
-    near = scipy.ndimage.binary_dilation(speech, iterations=TOLERANCE) if speech.any() else speech
-    med = float(np.median(opening[near])) if near.any() else float(np.median(opening))
-    closed = opening < max(CLOSE_FRACTION * med, floor)
+    closed, near = closed_mask(opening, speech, floor)
     labels, k = scipy.ndimage.label(closed)
     runs = []
     for i in range(1, k + 1):

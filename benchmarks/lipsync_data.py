@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.ndimage
 
 from moodtalk.audio import recognize_phones, speech_features
 from moodtalk.face import analyze_face
@@ -35,6 +36,31 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT.parent / "shared" / "data"
 CACHE_DIR = ROOT / "runs" / "lipsync_cache"
 FPS = 25.0
+CLOSE_FRACTION = 0.25
+"""Closed lips: opening below this fraction of the speech-time median opening ..."""
+CLOSE_ABS = 0.04
+"""... or below this absolute opening (IOD units; ~2.5 mm absorbs the tracker's noise), whichever is larger."""
+CLOSE_NEAR = 2
+"""Frames around voice activity that count as speech for closures."""
+
+
+def closed_mask(opening: np.ndarray, speech: np.ndarray, floor: float = CLOSE_ABS) -> tuple[np.ndarray, np.ndarray]:
+    """The closure definition shared by ``bm_lipsync.py`` and ``scripts/train_mouth_model.py``.
+
+    Args:
+        opening: (T,) mouth opening.
+        speech: (T,) bool voice activity.
+        floor: absolute opening below which the lips always count as closed.
+
+    Returns:
+        ``closed`` (T,) bool: opening below ``max(CLOSE_FRACTION x median over near, floor)``; ``near`` (T,)
+        bool: speech grown by ``CLOSE_NEAR`` frames.
+    """
+    near = scipy.ndimage.binary_dilation(speech, iterations=CLOSE_NEAR) if speech.any() else speech
+    med = float(np.median(opening[near])) if near.any() else float(np.median(opening))
+    return opening < max(CLOSE_FRACTION * med, floor), near
+
+
 EXTRA_AUDIO = {
     "talking_video/styletalk__KristiNoem.mp4": "speech/styletalk__KristiNoem.wav",
     "talking_video/styletalk__Obama_clip1.mp4": "speech/styletalk__Obama_clip1.wav",

@@ -41,12 +41,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.ndimage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from lipsync_data import Clip, load_clips  # noqa: E402
+from lipsync_data import Clip, closed_mask, load_clips  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel, fit_logistic, fit_ridge, model_inputs  # noqa: E402
 from moodtalk.motion.speech import phones_usable  # noqa: E402
@@ -63,9 +62,6 @@ CLOSURE_ALPHA = 0.001
 """Logistic (closure head) penalty per training frame."""
 CLOSURE_SHIFT = 3.0
 """Closure head: z (before the gain) subtracted at closure probability 1."""
-CLOSE_FRACTION, CLOSE_ABS, CLOSE_NEAR = 0.25, 0.04, 2
-"""Real closed frame: opening below max(CLOSE_FRACTION x speech-time median, CLOSE_ABS), within
-CLOSE_NEAR frames of speech (``benchmarks/bm_lipsync.py``'s closure events)."""
 SMOOTH_HZ = 5.0
 """Low-pass cut-off of the predicted opening."""
 TARGET_SHAPES = MOUTH_SHAPES
@@ -115,14 +111,14 @@ def standardised_opening(clip: Clip) -> np.ndarray:
 
 
 def closed_frames(clip: Clip) -> np.ndarray:
-    """(T,) bool: video frames where the real lips are closed during speech (+-CLOSE_NEAR frames)."""
+    """(T,) bool: video frames where the real lips are closed near speech (``lipsync_data.closed_mask``, the
+    benchmark's closure definition)."""
     o = clip.opening.astype(np.float64)
     speech = np.zeros(len(o), dtype=bool)
     n = min(len(o), len(clip.features))
     speech[:n] = np.asarray(clip.features.speech, dtype=bool)[:n]
-    near = scipy.ndimage.binary_dilation(speech, iterations=CLOSE_NEAR) if speech.any() else speech
-    med = float(np.median(o[near])) if near.any() else float(np.median(o))
-    return (o < max(CLOSE_FRACTION * med, CLOSE_ABS)) & near
+    closed, near = closed_mask(o, speech)
+    return closed & near
 
 
 def training_pairs(

@@ -54,7 +54,7 @@ def learned_mouth(
     model = config.learned_phone_model if use_phones else config.learned_model
     if model is None:
         model = default_mouth_model(phones=use_phones)
-    pred = predict_shapes(features, model, phones=phones if model.phone_inputs else None)
+    pred = predict_shapes(features, model, phones=phones)  # an acoustic model ignores them
     mouth = np.zeros((n, len(MOUTH_SHAPES)))
     for k, name in enumerate(model.shapes):
         if name in MOUTH_SHAPES:
