@@ -16,6 +16,7 @@ from moodtalk.face.model import FaceModel, default_model, estimate_pose, from_ca
 from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residual, solve_weights
 from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
 from moodtalk.geometry import euler_to_matrix
+from moodtalk.geometry.landmarks import EYE_LEFT_LOWER, EYE_LEFT_UPPER, EYE_RIGHT_LOWER, EYE_RIGHT_UPPER
 from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, LandmarkTrack, PoseTrack
 
 __all__ = ["FaceConfig", "analyze_face", "retarget", "solve_landmarks"]
@@ -162,4 +163,53 @@ def retarget(
     offset = np.zeros((n, 3)) if head_translation is None else head_translation
     shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], offset)
     posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
-    return (face.landmarks.points[:1] + (posed - own)).astype(np.float32)
+    photo = face.landmarks.points[:1].astype(np.float64)
+    share = _open_share(weights, model) / np.maximum(_open_share(face.blendshapes.weights[:1], model), 1e-6)
+    return _close_lids(photo + (posed - own), photo, share).astype(np.float32)
+
+
+LID_PAIRS = tuple((np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in
+                  ((EYE_RIGHT_UPPER, EYE_RIGHT_LOWER), (EYE_LEFT_UPPER, EYE_LEFT_LOWER)))  # fmt: skip
+"""Facing upper/lower lid landmark ids of each eye, corners left out."""
+MID_PAIRS = slice(2, 5)
+"""The three middle pairs of ``LID_PAIRS`` (as in ``geometry.landmarks.eye_openings``)."""
+
+
+def _open_share(weights: np.ndarray, model: FaceModel) -> np.ndarray:
+    """(n, 2) share of each eye's lid gap that ``weights`` (n, K) leave open on the model's mean face."""
+    out = []
+    for up, lo in LID_PAIRS:
+        ids = np.concatenate([up, lo])
+        face = reconstruct(weights, model.canonical[ids], model.basis[:, ids])  # (n, 2P, 3)
+        p = len(up)
+        gap = np.linalg.norm(face[:, :p, :2] - face[:, p:, :2], axis=-1)[:, MID_PAIRS].mean(-1)
+        rest = np.linalg.norm(model.canonical[up, :2] - model.canonical[lo, :2], axis=-1)[MID_PAIRS].mean()
+        out.append(np.clip(gap / rest, 0.0, None))
+    return np.stack(out, -1)
+
+
+def _close_lids(target: np.ndarray, photo: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Retargeted lid gaps shrunk to the share of the photo's own gap that the expression leaves open.
+
+    The blendshapes close the model's mean eye; added to a photo whose eyes open wider than that (large or
+    made-up eyes), a full blink leaves a third of the eye open. Here each eye's upper lid is placed so that
+    every lid gap is at most ``share`` times the photo's own gap (``share``: the target weights' open
+    share of the mean eye over the photo's own weights' one). Gaps are only ever shrunk: the photo's own
+    expression (share 1) and wider eyes are unchanged.
+
+    Args:
+        target: (n, 478, 3) retargeted landmarks, pixels.
+        photo: (1, 478, 3) the photo's tracked landmarks.
+        share: (n, 2) open share per frame and eye (subject's right, left).
+
+    Returns:
+        (n, 478, 3) ``target`` with its upper lids moved (a new array).
+    """
+    out = target.copy()
+    for e, (up, lo) in enumerate(LID_PAIRS):
+        gap = target[:, up] - target[:, lo]  # (n, P, 3)
+        size = np.linalg.norm(gap[..., :2], axis=-1)
+        allowed = share[:, e, None] * np.linalg.norm(photo[:, up, :2] - photo[:, lo, :2], axis=-1)
+        scale = np.minimum(1.0, allowed / np.maximum(size, 1e-6))
+        out[:, up] = target[:, lo] + gap * scale[..., None]
+    return out

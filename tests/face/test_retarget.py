@@ -1,0 +1,54 @@
+"""Retargeting weights onto a photographed face: identity frames untouched, blinks close any eye."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from moodtalk.face import analyze_face, retarget
+from moodtalk.geometry.landmarks import EYE_LEFT_UPPER, EYE_RIGHT_UPPER, eye_openings
+from moodtalk.types import BLENDSHAPE_NAMES, Frames
+
+
+@pytest.fixture(scope="module")
+def face(astronaut: np.ndarray):
+    return analyze_face([Frames(astronaut[None], 25.0)], static=True)
+
+
+def _wide_eyed(face):
+    """The same analysis with the photo's upper lids 4 px higher than the model explains (made-up eyes)."""
+    pts = face.landmarks.points.copy()
+    for upper in (EYE_RIGHT_UPPER, EYE_LEFT_UPPER):
+        pts[0, list(upper[1:-1]), 1] -= 4.0
+    return dataclasses.replace(face, landmarks=dataclasses.replace(face.landmarks, points=pts))
+
+
+def _weights(**named: float) -> np.ndarray:
+    """(1, K) weights of a neutral face with the named shapes set, as the motion stages make them."""
+    w = np.zeros((1, len(BLENDSHAPE_NAMES)), np.float32)
+    for name, value in named.items():
+        w[0, BLENDSHAPE_NAMES.index(name)] = value
+    return w
+
+
+def test_own_expression_gives_the_photo_back(face) -> None:
+    pts = retarget(face, face.blendshapes.weights[:1])
+    np.testing.assert_allclose(pts[0, :, :2], face.landmarks.points[0, :, :2], atol=1e-3)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_full_blink_closes_the_eyes(face, wide: bool) -> None:
+    f = _wide_eyed(face) if wide else face
+    open_ = eye_openings(retarget(f, _weights(eyeBlinkLeft=0.0, eyeBlinkRight=0.0)))[0]
+    half = eye_openings(retarget(f, _weights(eyeBlinkLeft=0.5, eyeBlinkRight=0.5)))[0]
+    shut = eye_openings(retarget(f, _weights(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)))[0]
+    assert np.all(shut < 0.05 * open_)
+    assert np.all((half > 0.3 * open_) & (half < 0.7 * open_))
+
+
+def test_wide_eyes_are_not_shrunk(face) -> None:
+    base = eye_openings(retarget(face, _weights(eyeWideLeft=0.0, eyeWideRight=0.0)))[0]
+    wide = eye_openings(retarget(face, _weights(eyeWideLeft=1.0, eyeWideRight=1.0)))[0]
+    assert np.all(wide > base)
