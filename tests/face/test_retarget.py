@@ -1,4 +1,5 @@
-"""Retargeting weights onto a photographed face: identity frames untouched, blinks close any eye."""
+"""Retargeting weights onto a photographed face: the upper face of an identity frame untouched, blinks close
+any eye, an open-mouthed photo still closes its lips."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from moodtalk.face import analyze_face, retarget
-from moodtalk.geometry.landmarks import EYE_LEFT_UPPER, EYE_RIGHT_UPPER, eye_openings
+from moodtalk.face.model import default_model, from_canonical
+from moodtalk.geometry.landmarks import EYE_LEFT_UPPER, EYE_RIGHT_UPPER, NOSE_TIP, eye_openings, mouth_opening
 from moodtalk.types import BLENDSHAPE_NAMES, Frames
 
 
@@ -33,9 +35,24 @@ def _weights(**named: float) -> np.ndarray:
     return w
 
 
-def test_own_expression_gives_the_photo_back(face) -> None:
+def test_own_expression_gives_the_photo_back_above_the_mouth(face) -> None:
     pts = retarget(face, face.blendshapes.weights[:1])
-    np.testing.assert_allclose(pts[0, :, :2], face.landmarks.points[0, :, :2], atol=1e-3)
+    upper = face.landmarks.points[0, :, 1] < face.landmarks.points[0, NOSE_TIP, 1]
+    np.testing.assert_allclose(pts[0, upper, :2], face.landmarks.points[0, upper, :2], atol=1e-3)
+
+
+def test_open_mouthed_photo_closes_at_rest(face) -> None:
+    """A photo taken mid-word: its neutral face absorbed the open jaw; neutral weights must shut the lips."""
+    model = default_model()
+    jaw = 0.4 * model.basis[model.names.index("jawOpen")]
+    identity = face.identity + jaw
+    moved = from_canonical((identity + (face.canonical_points[0] - face.identity))[None], face.pose.rotation[:1],
+                           face.pose.scale[:1], face.pose.translation[:1])  # fmt: skip
+    photo = dataclasses.replace(face.landmarks, points=moved.astype(np.float32))
+    open_face = dataclasses.replace(face, identity=identity.astype(np.float32), landmarks=photo)
+    assert mouth_opening(moved.astype(np.float64))[0] > 0.1
+    rest = retarget(open_face, np.zeros((1, len(BLENDSHAPE_NAMES)), np.float32))
+    assert mouth_opening(rest.astype(np.float64))[0] < 0.04
 
 
 @pytest.mark.parametrize("wide", [False, True])

