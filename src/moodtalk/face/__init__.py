@@ -172,8 +172,10 @@ def retarget(
 
 
 REST_LIP_GAP = 0.02
-"""Inner-lip gap (eye distances) of a closed mouth as tracked: 0.002-0.019 on the 12 closed-mouth first
-frames of the evaluation's talking clips."""
+"""Vertical inner-lip gap (eye distances, pose-free) of a closed mouth: 0.000-0.020 in the neutral faces
+fitted to the closed-mouth first frames of the evaluation's talking clips."""
+MID_LIPS = (np.array(lm.LIPS_UPPER_INNER[4:7]), np.array(lm.LIPS_LOWER_INNER[4:7]))
+"""The three middle inner-lip pairs (those of ``geometry.landmarks.mouth_opening``)."""
 
 
 def _absorbed_jaw(identity: np.ndarray, model: FaceModel) -> float:
@@ -181,12 +183,14 @@ def _absorbed_jaw(identity: np.ndarray, model: FaceModel) -> float:
 
     From one photo the solver cannot tell an open mouth from the person's shape; the neutral face of a
     photo taken mid-word keeps its lips apart (up to 0.19 eye distances on the evaluation's first frames)
-    and the speech motion's closures, which only subtract, then never shut it. The gap beyond
-    ``REST_LIP_GAP`` is given back as jaw opening, removed from every target frame.
+    and the speech motion's closures, which only subtract, then never shut it. The vertical gap beyond
+    ``REST_LIP_GAP`` is given back as jaw opening, removed from every target frame. Vertical (canonical
+    y points down), not 3-D: many closed mouths are tracked with the lower lip 0.04 behind the upper one.
     """
-    gap = float(lm.mouth_opening(identity[None])[0])
-    k = model.names.index("jawOpen")
-    per_unit = float(lm.mouth_opening((identity + model.basis[k])[None])[0]) - gap
+    up, lo = MID_LIPS
+    gap = float(np.mean(identity[lo, 1] - identity[up, 1]))
+    jaw = model.basis[model.names.index("jawOpen")]
+    per_unit = float(np.mean(jaw[lo, 1] - jaw[up, 1]))
     return max(gap - REST_LIP_GAP, 0.0) / per_unit if per_unit > 1e-6 else 0.0
 
 
