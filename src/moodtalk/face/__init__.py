@@ -143,7 +143,10 @@ def retarget(
     The face's own expression is replaced, not added to: faces are built from the person's neutral
     face (``face.identity``) plus ``weights``, posed by the photo's pose composed with the relative
     head pose, and only their change from the photo's own reconstruction is applied to its tracked
-    landmarks, so details the blendshapes do not model stay exactly where they are.
+    landmarks, so details the blendshapes do not model stay exactly where they are. Two exceptions,
+    where keeping the photo's difference from the model would keep the face from closing: a lip gap the
+    photo's neutral face absorbed (a photo taken mid-word) is removed as jaw opening, and the lids close by
+    the share the weights close the model's mean eye, whatever the photo's eye size.
 
     Args:
         face: analysis of the photo (its frame 0 is used).
