@@ -13,8 +13,9 @@ intensities (mean over portraits). Lip sync: share of bilabial-closure frames of
 (``mouth_gates`` sealed > 0.5) whose inner-lip gap in the target landmarks stays within 0.01 eye distances of
 the neutral motion's. A contact sheet per emotion (rows portraits, columns intensities) goes to ``--out``.
 
-Split: ``--set tune`` = 3 portraits the evaluation does not use (tuning); ``--set heldout`` = the evaluation's
-5 portraits (``runs/eval_full/report.json``); ``--set all`` = both.
+Split: ``--set tune`` = 3 portraits the evaluation does not use (tuning), ``--set wide`` = 11 such portraits
+(``POSED_PROTOTYPES`` were chosen on them); ``--set heldout`` = the evaluation's 5 portraits
+(``runs/eval_full/report.json``); ``--set all`` = tune + heldout.
 
 Run: ``.venv/bin/python benchmarks/bm_emotion_fer.py --set heldout`` (about 15 s per portrait on 2 CPU cores).
 """
@@ -46,6 +47,9 @@ HELDOUT = ("aniportrait__lyl.png", "joyvasa__joyvasa_006.jpg", "makeittalk__nata
 """The evaluation's 5 emotion portraits (``spread`` over the manifest; see ``runs/eval_full/report.json``)."""
 TUNE = ("emotalkingface__img06.png", "makeittalk__obama.jpg", "eamm__21.png")
 """3 portraits the evaluation does not use: the only ones looked at while tuning."""
+WIDE = TUNE + ("real3dportrait__Macron.png", "makeittalk__trump.jpg", "makeittalk__stephen.jpg", "mead__reference.jpg",
+               "emotalkingface__img01.png", "edtalk__leijun.png", "hallo__4.jpg", "liveportrait__s1.jpg")  # fmt: skip
+"""11 tuning portraits (``TUNE`` + 8 more, none of the evaluation's): used to choose ``POSED_PROTOTYPES``."""
 INTENSITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIZE, FPS, SECONDS = 256, 25.0, 3.0
 # Inner-lip points of the MediaPipe mesh (upper 13, lower 14) and the eye centres' proxies (outer corners).
@@ -167,11 +171,11 @@ def contact_sheets(thumbs: dict, out: Path, tag: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", choices=("tune", "heldout", "all"), default="heldout")
+    ap.add_argument("--set", choices=("tune", "wide", "heldout", "all"), default="heldout")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bm_emotion_fer")
     args = ap.parse_args(argv)
-    names = {"tune": TUNE, "heldout": HELDOUT, "all": TUNE + HELDOUT}[args.set]
+    names = {"tune": TUNE, "wide": WIDE, "heldout": HELDOUT, "all": TUNE + HELDOUT}[args.set]
     audio = read_audio(DATA / "emotion_speech" / "evp__M003_neutral.wav", 16000)
     audio = AudioTrack(audio.samples[: int(SECONDS * 16000)], 16000)
     fer = FerClassifier()

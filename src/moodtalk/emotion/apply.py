@@ -18,9 +18,9 @@ Per frame ``t`` with emotion mix ``m_t`` (8,) and intensity ``i_t``:
    interpolates continuously between emotions while talking.
 4. **Ownership** (EmotiveTalk, arXiv 2411.16726, lip/expression decoupling): brows, lids, cheeks, nose and
    mouth corners add. Lip-parting shapes (mouthLowerDown, mouthUpperUp, mouthStretch) and the emotion's
-   jawOpen (surprise, fear: a baseline drop, also in speech pauses) add only positive amounts and fade out
-   (``seal_gate``) where speech seals the lips (bilabials: small jaw with lip press or mouthClose), so
-   closures still close;
+   jawOpen (surprise, fear, a laugh, disgust: a baseline drop, also in speech pauses) add only positive
+   amounts and fade out (``seal_gate``) where speech seals the lips (bilabials: small jaw with lip press or
+   mouthClose), so closures still close;
    lip press and chin raise (anger's AU 23, AU 17) add only while speech keeps the mouth closed; every
    other lip shape, blinks and gaze are left to their stages. The result is clipped to [0, 1].
 """
@@ -65,8 +65,8 @@ class EmotionConfig:
     actors show subtly), 1 = the clear posed expression of ``space.POSED_PROTOTYPES`` (FACS prototype
     photographs) on the shapes it names; in between, a linear blend of the two."""
     jaw_baseline: float = 1.0
-    """Share of an emotion's jawOpen (surprise, fear: AU 26) added wherever speech does not seal the lips
-    (also in pauses: a surprised face hangs open); bilabial closures keep speech's jaw."""
+    """Share of an emotion's jawOpen (AU 25/26: surprise, fear, a laugh, disgust) added wherever speech does not
+    seal the lips (also in pauses: a surprised face hangs open); bilabial closures keep speech's jaw."""
     open_jaw: tuple[float, float] = (0.06, 0.15)
     """Speech jawOpen over which the mouth counts as going from closed (0) to open (1) (smoothstep)."""
     seal_press: tuple[float, float] = (0.1, 0.25)
