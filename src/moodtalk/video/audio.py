@@ -62,13 +62,18 @@ def read_audio(path: str | Path, sample_rate: int | None = 16000, max_seconds: f
                 break
         if resampler is not None:
             mixer.add_all(resampler.resample(None))
+        # Read the stream's timing while the container is open: after ``close`` PyAV's stream fields point
+        # into freed memory and sometimes read as garbage (the padding trim below was then skipped at random).
+        stream_end = None
+        if stream.duration and stream.time_base:
+            stream_end = float(((stream.start_time or 0) + stream.duration) * stream.time_base)
     if mixer.n_samples == 0:
         raise InputError(p, "audio is empty")
     lead = max(0, round((start - origin) * rate))
     samples = mixer.mono(lead)
     # Encoders pad the last frame (AAC to 1024 samples); the container knows where the track ends.
-    if stream.duration and stream.time_base:
-        end = round((float(((stream.start_time or 0) + stream.duration) * stream.time_base) - origin) * rate)
+    if stream_end is not None:
+        end = round((stream_end - origin) * rate)
         if 0 < samples.size - end <= padding:
             samples = samples[:end]
     if max_seconds is not None:
