@@ -10,7 +10,15 @@ import pytest
 
 from moodtalk.face import analyze_face, retarget
 from moodtalk.face.model import default_model, from_canonical
-from moodtalk.geometry.landmarks import EYE_LEFT_UPPER, EYE_RIGHT_UPPER, NOSE_TIP, eye_openings, mouth_opening
+from moodtalk.geometry.landmarks import (
+    EYE_LEFT_UPPER,
+    EYE_RIGHT_UPPER,
+    LIPS_LOWER_INNER,
+    LIPS_UPPER_INNER,
+    NOSE_TIP,
+    eye_openings,
+    mouth_opening,
+)
 from moodtalk.types import BLENDSHAPE_NAMES, Frames
 
 
@@ -49,7 +57,12 @@ def test_open_mouthed_photo_closes_at_rest(face) -> None:
     moved = from_canonical((identity + (face.canonical_points[0] - face.identity))[None], face.pose.rotation[:1],
                            face.pose.scale[:1], face.pose.translation[:1])  # fmt: skip
     photo = dataclasses.replace(face.landmarks, points=moved.astype(np.float32))
-    open_face = dataclasses.replace(face, identity=identity.astype(np.float32), landmarks=photo)
+    open_face = dataclasses.replace(
+        face,
+        identity=identity.astype(np.float32),
+        landmarks=photo,
+        canonical_points=(face.canonical_points + jaw).astype(np.float32),
+    )
     assert mouth_opening(moved.astype(np.float64))[0] > 0.1
     rest = retarget(open_face, np.zeros((1, len(BLENDSHAPE_NAMES)), np.float32))
     assert mouth_opening(rest.astype(np.float64))[0] < 0.04
@@ -69,3 +82,10 @@ def test_wide_eyes_are_not_shrunk(face) -> None:
     base = eye_openings(retarget(face, _weights(eyeWideLeft=0.0, eyeWideRight=0.0)))[0]
     wide = eye_openings(retarget(face, _weights(eyeWideLeft=1.0, eyeWideRight=1.0)))[0]
     assert np.all(wide > base)
+
+
+def test_closing_shapes_do_not_push_the_lips_through_each_other(face) -> None:
+    up, lo = list(LIPS_UPPER_INNER[4:7]), list(LIPS_LOWER_INNER[4:7])
+    pts = retarget(face, _weights(mouthClose=1.0, mouthPressLeft=1.0, mouthPressRight=1.0, mouthRollLower=1.0))
+    gap_px = float(np.mean(pts[0, lo, 1] - pts[0, up, 1]))
+    assert gap_px > -0.5

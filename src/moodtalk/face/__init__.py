@@ -166,9 +166,9 @@ def retarget(
     rot = np.einsum("ij,njk->nik", r0[0], rel)
     offset = np.zeros((n, 3)) if head_translation is None else head_translation
     shift = t0 + s0[:, None] * np.einsum("ij,nj->ni", r0[0], offset)
-    jaw = np.zeros(model.basis.shape[0])
-    jaw[model.names.index("jawOpen")] = _absorbed_jaw(face.identity, model)
-    posed = from_canonical(reconstruct(weights - jaw, face.identity, model.basis), rot, np.repeat(s0, n), shift)
+    weights = np.array(weights, np.float64)
+    weights[:, model.names.index("jawOpen")] += _jaw_correction(weights, face, model)
+    posed = from_canonical(reconstruct(weights, face.identity, model.basis), rot, np.repeat(s0, n), shift)
     photo = face.landmarks.points[:1].astype(np.float64)
     share = _open_share(weights, model) / np.maximum(_open_share(face.blendshapes.weights[:1], model), 1e-6)
     return _close_lids(photo + (posed - own), photo, share).astype(np.float32)
@@ -181,20 +181,28 @@ MID_LIPS = (np.array(lm.LIPS_UPPER_INNER[4:7]), np.array(lm.LIPS_LOWER_INNER[4:7
 """The three middle inner-lip pairs (those of ``geometry.landmarks.mouth_opening``)."""
 
 
-def _absorbed_jaw(identity: np.ndarray, model: FaceModel) -> float:
-    """jawOpen weight that the person's neutral face absorbed from an open-mouthed photo.
+def _jaw_correction(weights: np.ndarray, face: FaceAnalysis, model: FaceModel) -> np.ndarray:
+    """(n,) jawOpen to add to ``weights`` (n, K) so the retargeted lips rest closed and never pass each other.
 
-    From one photo the solver cannot tell an open mouth from the person's shape; the neutral face of a
-    photo taken mid-word keeps its lips apart (up to 0.19 eye distances on the evaluation's first frames)
-    and the speech motion's closures, which only subtract, then never shut it. The vertical gap beyond
-    ``REST_LIP_GAP`` is given back as jaw opening, removed from every target frame. Vertical (canonical
-    y points down), not 3-D: many closed mouths are tracked with the lower lip 0.04 behind the upper one.
+    1. From one photo the solver cannot tell an open mouth from the person's shape: the neutral face of a
+       photo taken mid-word keeps its lips apart (up to 0.19 eye distances on the evaluation's first
+       frames) and the speech motion's closures, which only subtract, never shut it. The vertical gap the
+       retargeted face shows at zero weights, beyond ``REST_LIP_GAP``, is taken back as jaw opening.
+    2. Closing shapes on a face that rests closed would push the lower lip through the upper one (the
+       tracker then reads an open mouth): the jaw stops where the lips meet.
+
+    Vertical gaps (canonical y points down), not 3-D: many closed mouths are tracked with the lower lip
+    0.04 behind the upper one.
     """
     up, lo = MID_LIPS
-    gap = float(np.mean(identity[lo, 1] - identity[up, 1]))
-    jaw = model.basis[model.names.index("jawOpen")]
-    per_unit = float(np.mean(jaw[lo, 1] - jaw[up, 1]))
-    return max(gap - REST_LIP_GAP, 0.0) / per_unit if per_unit > 1e-6 else 0.0
+    k = model.names.index("jawOpen")
+    gap_of = model.basis[:, lo, 1].mean(1) - model.basis[:, up, 1].mean(1)  # (K,) gap per unit weight
+    photo = face.canonical_points[0]
+    rest = float(np.mean(photo[lo, 1] - photo[up, 1]) - face.blendshapes.weights[0] @ gap_of)
+    absorbed = max(rest - REST_LIP_GAP, 0.0) / gap_of[k]
+    gap = rest - absorbed * gap_of[k] + weights @ gap_of  # (n,)
+    stop = np.maximum(min(rest, 0.0) - gap, 0.0) / gap_of[k]
+    return stop - absorbed
 
 
 LID_PAIRS = tuple((np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in
