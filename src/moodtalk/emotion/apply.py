@@ -17,10 +17,12 @@ Per frame ``t`` with emotion mix ``m_t`` (8,) and intensity ``i_t``:
    monotone in it, intensity 0 leaves the motion unchanged, and a change of the mix over time
    interpolates continuously between emotions while talking.
 4. **Ownership** (EmotiveTalk, arXiv 2411.16726, lip/expression decoupling): brows, lids, cheeks, nose and
-   mouth corners add. Lip-parting shapes (mouthLowerDown, mouthUpperUp, mouthStretch) and the emotion's
-   jawOpen (surprise, fear, a laugh, disgust: a baseline drop, also in speech pauses) add only positive
+   mouth corners add. Lip-parting shapes (mouthLowerDown, mouthUpperUp, mouthStretch) add only positive
    amounts and fade out (``seal_gate``) where speech seals the lips (bilabials: small jaw with lip press or
-   mouthClose), so closures still close;
+   mouthClose), so closures still close. The emotion's jawOpen (surprise, fear, a laugh, disgust) scales
+   speech's own jaw instead of adding to it (``jaw_gain``): an added drop held the mouth open in pauses and
+   flattened the opening curve (median lip-sync r −0.10 under surprise, ``benchmarks/bm_lipsync_emotion.py``);
+   scaled, the mouth opens wider on every syllable and still closes between words;
    lip press and chin raise (anger's AU 23, AU 17) add only while speech keeps the mouth closed; every
    other lip shape, blinks and gaze are left to their stages. The result is clipped to [0, 1].
 """
@@ -64,15 +66,16 @@ class EmotionConfig:
     """What intensity 1 means: 0 = MEAD's level-3 mean (the data direction + hyperplane push, which real
     actors show subtly), 1 = the clear posed expression of ``space.POSED_PROTOTYPES`` (FACS prototype
     photographs) on the shapes it names; in between, a linear blend of the two."""
-    jaw_baseline: float = 1.0
-    """Share of an emotion's jawOpen (AU 25/26: surprise, fear, a laugh, disgust) added wherever speech does not
-    seal the lips (also in pauses: a surprised face hangs open); bilabial closures keep speech's jaw."""
+    jaw_gain: float = 2.0
+    """Speech's jawOpen is multiplied by ``1 + jaw_gain × the emotion's jawOpen`` (AU 25/26: surprise, fear, a
+    laugh, disgust) where speech does not seal the lips; bilabial closures keep speech's jaw. 2: the largest
+    gain whose lip-sync drop stays within 0.05 for every emotion (3: surprise −0.06)."""
     open_jaw: tuple[float, float] = (0.06, 0.15)
     """Speech jawOpen over which the mouth counts as going from closed (0) to open (1) (smoothstep)."""
     seal_press: tuple[float, float] = (0.1, 0.25)
     """Speech mouthPress over which the lips count as going from apart to sealed (bilabial press)."""
     seal_gate: tuple[float, float] = (0.1, 0.5)
-    """``sealed`` over which lip-parting shapes and the jaw baseline fade out (smoothstep): gone from half-sealed
+    """``sealed`` over which lip-parting shapes and the jaw gain fade out (smoothstep): gone from half-sealed
     on, so a frame closing into a bilabial is not pulled open."""
     seal_close_ratio: tuple[float, float] = (0.5, 0.9)
     """Speech mouthClose / jawOpen over which the lips count as sealed (mouthClose cancels the jaw on
@@ -168,7 +171,7 @@ def combine(base: np.ndarray, offset: np.ndarray, config: EmotionConfig = Emotio
     free = 1.0 - _smoothstep(config.seal_gate, sealed)
     out[:, _PARTING] += np.maximum(offset[:, _PARTING], 0.0) * free[:, None]
     out[:, _CLOSED] += np.maximum(offset[:, _CLOSED], 0.0) * (1.0 - opened)[:, None]
-    out[:, _JAW] += config.jaw_baseline * np.maximum(offset[:, _JAW], 0.0) * free
+    out[:, _JAW] *= 1.0 + config.jaw_gain * np.maximum(offset[:, _JAW], 0.0) * free
     return np.clip(out, 0.0, 1.0)
 
 
