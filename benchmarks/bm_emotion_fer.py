@@ -35,7 +35,7 @@ from moodtalk.emotion.apply import mouth_gates
 from moodtalk.evaluation.emotion_eval import FER_EMOTIONS, _fer_argmax
 from moodtalk.face import analyze_face
 from moodtalk.metrics import EMOTION_TO_FER, FER_CLASSES, FerClassifier, spearman
-from moodtalk.pipeline import load_portrait, prepare_portrait, speech_to_motion, target_landmarks
+from moodtalk.pipeline import load_portrait, neutral_landmarks, prepare_portrait, speech_to_motion, target_landmarks
 from moodtalk.render import prepare, render
 from moodtalk.types import BLENDSHAPE_NAMES, EMOTIONS, AudioTrack, Frames
 from moodtalk.video import read_audio
@@ -70,7 +70,7 @@ def run_portrait(path: Path, audio: AudioTrack, fer: FerClassifier, frames: int,
     base = speech_to_motion(audio, FPS, lips="auto", pose="still", seed=0).motion
     n = len(base)
     idx = np.unique(np.linspace(0.1 * n, 0.9 * n, frames).astype(int).clip(0, n - 1))
-    render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+    render_rig = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
     w = base.blendshapes.weights
     full = np.zeros((n, len(BLENDSHAPE_NAMES)))
     cols = [BLENDSHAPE_NAMES.index(c) for c in base.blendshapes.names]

@@ -518,6 +518,15 @@ def target_landmarks(rig: PortraitRig, motion: MotionTrack, start: int, stop: in
                     motion.head_translation[start:stop])  # fmt: skip
 
 
+def neutral_landmarks(rig: PortraitRig) -> np.ndarray:
+    """(478, 3) pixel landmarks of the portrait's person with a neutral face (all-zero weights, the photo's
+    head pose): the reference of the renderer's expression shading."""
+    from moodtalk.face import retarget
+    from moodtalk.types import BLENDSHAPE_NAMES
+
+    return retarget(rig.face, np.zeros((1, len(BLENDSHAPE_NAMES)), np.float32))[0]
+
+
 @dataclass(frozen=True)
 class GenerateResult:
     """What ``generate`` made."""
@@ -634,7 +643,7 @@ def generate(
         image, name = load_portrait(portrait)
         # The packaged portrait is small (512 px); warning about it would only be noise.
         rig = prepare_portrait(image, size, name, warn_small=portrait is not None)
-        render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+        render_rig = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
         made = job.result()
         bar = tqdm(total=None, desc="rendering", unit="frame", disable=None if progress else True, leave=False)
         first_frame = None

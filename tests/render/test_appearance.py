@@ -191,3 +191,17 @@ def test_mirrored_face_gets_mirrored_shading(canonical_face):
     diff = np.abs((on - off)[:, ::-1] - (on_m - off_m))
     assert np.abs(on - off).max() > 20.0
     assert diff.max() < 20.0 and diff.mean() < 0.3  # rasterisation is not exactly mirror-symmetric: max ~8
+
+
+def test_shading_is_measured_from_the_neutral_face_not_the_photo(canonical_face):
+    """A photo taken mid-smile, talking with a neutral face: measured from the photo, the corners coming down
+    read as a frown and the renderer would draw one; measured from the person's neutral face, nothing."""
+    img, neutral, offsets = canonical_face
+    smiling = _target(neutral, offsets, mouthSmileLeft=1.0, mouthSmileRight=1.0)
+    from_photo = prepare(img, smiling)
+    from_neutral = prepare(img, smiling, neutral=neutral)
+    frown = [CUES.index("frown_r"), CUES.index("frown_l")]
+    assert expression_cues(from_photo.appearance, neutral[None])[0, frown].min() > 0.3
+    assert np.abs(expression_cues(from_neutral.appearance, neutral[None])).max() < 1e-6
+    with pytest.raises(ValueError, match="neutral landmarks"):
+        prepare(img, smiling, neutral=neutral[:, :2])

@@ -99,7 +99,7 @@ def evaluate_portrait(
     import cv2
 
     from moodtalk.emotion import apply_emotion, default_space, emotion_track
-    from moodtalk.pipeline import load_portrait, prepare_portrait, speech_to_motion, target_landmarks
+    from moodtalk.pipeline import load_portrait, neutral_landmarks, prepare_portrait, speech_to_motion, target_landmarks
     from moodtalk.render import prepare, render
 
     image, name = load_portrait(entry.path)
@@ -108,7 +108,7 @@ def evaluate_portrait(
     base = speech_to_motion(audio, s.fps, lips=s.lips, pose="still", seed=s.seed).motion
     n = len(base)
     idx = np.unique(np.linspace(0.1 * n, 0.9 * n, s.frames_per_combo).astype(int).clip(0, n - 1))
-    render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+    render_rig = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
     own = fer.predict(rig.image[None], rig.face.landmarks.points[:1])[0]
     thumbs.mkdir(parents=True, exist_ok=True)
     results = []

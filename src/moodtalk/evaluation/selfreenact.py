@@ -52,7 +52,7 @@ from moodtalk.metrics import (
     psnr,
     ssim,
 )
-from moodtalk.pipeline import EmotionOptions, PortraitRig, speech_to_motion, target_landmarks
+from moodtalk.pipeline import EmotionOptions, PortraitRig, neutral_landmarks, speech_to_motion, target_landmarks
 from moodtalk.render import prepare, render
 from moodtalk.types import AudioTrack, BlendshapeTrack, FaceAnalysis, Frames, MotionTrack
 from moodtalk.video import read_audio, read_frames
@@ -192,7 +192,7 @@ def evaluate_clip(entry: Entry, s: ReenactSettings) -> dict[str, Any]:
     made = speech_to_motion(audio, s.fps, lips=s.lips, pose="natural", seed=s.seed, emotion=emotion)
     n = min(n, len(made.motion))
     images = images[:n]
-    render_rig = prepare(images[0], portrait.landmarks.points[0])
+    render_rig = prepare(images[0], portrait.landmarks.points[0], neutral=neutral_landmarks(rig))
     gen = _render_all(rig, render_rig, made.motion, n)
     gen_pose = _render_all(rig, render_rig, real_pose_motion(made.motion, real, n), n)
     g = _track_generated(gen, s.fps, "generated video (natural pose)")

@@ -66,6 +66,7 @@ def measure(audio_path: Path, portrait: Path | None, size: int, seconds: float, 
         CHUNK_FRAMES,
         generate,
         load_portrait,
+        neutral_landmarks,
         prepare_portrait,
         speech_to_motion,
         target_landmarks,
@@ -91,7 +92,7 @@ def measure(audio_path: Path, portrait: Path | None, size: int, seconds: float, 
     made = speech_to_motion(track, fps, lips=lips)  # the same motion, as generate makes it (not timed)
     rig = clock("portrait", lambda: prepare_portrait(image, size, name))
     t = time.perf_counter()
-    render_rig = prepare(rig.image, rig.face.landmarks.points[0])
+    render_rig = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
     times["portrait"] += time.perf_counter() - t
     n = len(made.motion)
     frames = []

@@ -217,13 +217,22 @@ def _rings(
     return np.array(kept, np.float32), np.array(weights, np.float32)
 
 
-def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = RenderConfig()) -> RenderRig:
+def prepare(
+    portrait: np.ndarray,
+    landmarks: np.ndarray,
+    config: RenderConfig = RenderConfig(),
+    neutral: np.ndarray | None = None,
+) -> RenderRig:
     """Precompute the warp rig of one portrait.
 
     Args:
         portrait: (H, W, 3) uint8 RGB image.
         landmarks: (478, 3) FaceMesh landmarks of the portrait in pixels.
         config: renderer options.
+        neutral: (478, 3) the person's neutral face on the portrait (what all-zero weights retarget to);
+            expression shading is measured from it. Default: the portrait's own landmarks, which shades a
+            photo's own expression undone as a new one (closing a mouth photographed wide open drew the
+            folds of a full smile).
 
     Returns:
         The rig to pass to :func:`render`.
@@ -259,7 +268,11 @@ def prepare(portrait: np.ndarray, landmarks: np.ndarray, config: RenderConfig = 
     gap = float(lip_gap(pts) / interocular(xy))
     is_open = gap > PORTRAIT_OPEN_MOUTH
     style = measure_style(portrait, xy, skin, is_open, config.lip_feather)
-    look = prepare_appearance(xy, skin, config.appearance_gain) if config.appearance else None
+    look = None
+    if config.appearance:
+        ref = pts if neutral is None else np.asarray(neutral, np.float32)
+        _check_landmarks(ref, "neutral landmarks", width, height)
+        look = prepare_appearance(ref[:, :2], skin, config.appearance_gain)
     lids = prepare_eyes(portrait, xy) if config.eyelids else ()
     # The compiled per-pixel kernels are loaded here (compiled on their first use ever), not at the first frame.
     warp.load_kernels()
