@@ -17,7 +17,6 @@ from moodtalk.face.solver import SolverConfig, fit_identity, reconstruct, residu
 from moodtalk.face.tracker import TrackerConfig, track_frames, untracked_ranges
 from moodtalk.geometry import euler_to_matrix
 from moodtalk.geometry import landmarks as lm
-from moodtalk.geometry.landmarks import EYE_LEFT_LOWER, EYE_LEFT_UPPER, EYE_RIGHT_LOWER, EYE_RIGHT_UPPER
 from moodtalk.types import BlendshapeTrack, FaceAnalysis, Frames, LandmarkTrack, PoseTrack
 
 __all__ = ["FaceConfig", "analyze_face", "retarget", "solve_landmarks"]
@@ -177,8 +176,6 @@ def retarget(
 REST_LIP_GAP = 0.02
 """Vertical inner-lip gap (eye distances, pose-free) of a closed mouth: 0.000-0.020 in the neutral faces
 fitted to the closed-mouth first frames of the evaluation's talking clips."""
-MID_LIPS = (np.array(lm.LIPS_UPPER_INNER[4:7]), np.array(lm.LIPS_LOWER_INNER[4:7]))
-"""The three middle inner-lip pairs (those of ``geometry.landmarks.mouth_opening``)."""
 
 
 def _jaw_correction(weights: np.ndarray, face: FaceAnalysis, model: FaceModel) -> np.ndarray:
@@ -194,7 +191,7 @@ def _jaw_correction(weights: np.ndarray, face: FaceAnalysis, model: FaceModel) -
     Vertical gaps (canonical y points down), not 3-D: many closed mouths are tracked with the lower lip
     0.04 behind the upper one.
     """
-    up, lo = MID_LIPS
+    up, lo = (list(ids) for ids in lm.MID_LIP_PAIRS)
     k = model.names.index("jawOpen")
     gap_of = model.basis[:, lo, 1].mean(1) - model.basis[:, up, 1].mean(1)  # (K,) gap per unit weight
     photo = face.canonical_points[0]
@@ -205,22 +202,20 @@ def _jaw_correction(weights: np.ndarray, face: FaceAnalysis, model: FaceModel) -
     return stop - absorbed
 
 
-LID_PAIRS = tuple((np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in
-                  ((EYE_RIGHT_UPPER, EYE_RIGHT_LOWER), (EYE_LEFT_UPPER, EYE_LEFT_LOWER)))  # fmt: skip
+LID_PAIRS = tuple((np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in lm.EYE_LIDS)
 """Facing upper/lower lid landmark ids of each eye, corners left out."""
-MID_PAIRS = slice(2, 5)
-"""The three middle pairs of ``LID_PAIRS`` (as in ``geometry.landmarks.eye_openings``)."""
 
 
 def _open_share(weights: np.ndarray, model: FaceModel) -> np.ndarray:
-    """(n, 2) share of each eye's lid gap that ``weights`` (n, K) leave open on the model's mean face."""
+    """(n, 2) share of each eye's lid gap (``geometry.landmarks.LID_GAP_PAIRS``) that ``weights`` (n, K) leave
+    open on the model's mean face."""
     out = []
-    for up, lo in LID_PAIRS:
-        ids = np.concatenate([up, lo])
-        face = reconstruct(weights, model.canonical[ids], model.basis[:, ids])  # (n, 2P, 3)
+    for upper, lower in lm.EYE_LIDS:
+        up, lo = list(upper[lm.LID_GAP_PAIRS]), list(lower[lm.LID_GAP_PAIRS])
         p = len(up)
-        gap = np.linalg.norm(face[:, :p, :2] - face[:, p:, :2], axis=-1)[:, MID_PAIRS].mean(-1)
-        rest = np.linalg.norm(model.canonical[up, :2] - model.canonical[lo, :2], axis=-1)[MID_PAIRS].mean()
+        face = reconstruct(weights, model.canonical[up + lo], model.basis[:, up + lo])  # (n, 2p, 3)
+        gap = np.linalg.norm(face[:, :p, :2] - face[:, p:, :2], axis=-1).mean(-1)
+        rest = np.linalg.norm(model.canonical[up, :2] - model.canonical[lo, :2], axis=-1).mean()
         out.append(np.clip(gap / rest, 0.0, None))
     return np.stack(out, -1)
 

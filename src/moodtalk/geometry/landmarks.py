@@ -17,6 +17,8 @@ LIPS_LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 MOUTH_CORNER_RIGHT, MOUTH_CORNER_LEFT = 61, 291
 LIP_INNER_UPPER_MID, LIP_INNER_LOWER_MID = 13, 14
 LIP_OUTER_UPPER_MID, LIP_OUTER_LOWER_MID = 0, 17
+MID_LIP_PAIRS = (LIPS_UPPER_INNER[4:7], LIPS_LOWER_INNER[4:7])
+"""The three middle facing upper/lower inner-lip points, whose gap is the mouth opening."""
 
 # Eye lids, from the outer corner to the inner corner.
 EYE_RIGHT_UPPER = (33, 246, 161, 160, 159, 158, 157, 173, 133)
@@ -25,6 +27,10 @@ EYE_LEFT_UPPER = (263, 466, 388, 387, 386, 385, 384, 398, 362)
 EYE_LEFT_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
 EYE_RIGHT_OUTER, EYE_RIGHT_INNER = 33, 133
 EYE_LEFT_OUTER, EYE_LEFT_INNER = 263, 362
+EYE_LIDS = ((EYE_RIGHT_UPPER, EYE_RIGHT_LOWER), (EYE_LEFT_UPPER, EYE_LEFT_LOWER))
+"""(upper, lower) lid contours of the subject's right and left eye."""
+LID_GAP_PAIRS = slice(3, 6)
+"""The three middle facing upper/lower lid points of each ``EYE_LIDS`` contour, whose gap is the eye opening."""
 
 # Irises (refine_landmarks=True): centre first, then four points on the iris rim.
 IRIS_RIGHT = (468, 469, 470, 471, 472)
@@ -81,8 +87,7 @@ def mouth_opening(points: np.ndarray) -> np.ndarray:
 
     Mean vertical gap over the three middle inner-lip pairs, so a lopsided mouth still counts.
     """
-    upper = np.asarray(LIPS_UPPER_INNER[4:7])
-    lower = np.asarray(LIPS_LOWER_INNER[4:7])
+    upper, lower = (list(ids) for ids in MID_LIP_PAIRS)
     gap = np.linalg.norm(points[..., lower, :] - points[..., upper, :], axis=-1).mean(-1)
     return gap / interocular(points)
 
@@ -96,10 +101,11 @@ def eye_openings(points: np.ndarray) -> np.ndarray:
     p = np.asarray(points, np.float64)
 
     def one(upper: tuple[int, ...], lower: tuple[int, ...]) -> np.ndarray:
-        gap = np.linalg.norm(p[..., list(upper[3:6]), :2] - p[..., list(lower[3:6]), :2], axis=-1).mean(-1)
+        up, lo = list(upper[LID_GAP_PAIRS]), list(lower[LID_GAP_PAIRS])
+        gap = np.linalg.norm(p[..., up, :2] - p[..., lo, :2], axis=-1).mean(-1)
         return gap / np.linalg.norm(p[..., upper[0], :2] - p[..., upper[-1], :2], axis=-1)
 
-    return np.stack([one(EYE_RIGHT_UPPER, EYE_RIGHT_LOWER), one(EYE_LEFT_UPPER, EYE_LEFT_LOWER)], axis=-1)
+    return np.stack([one(upper, lower) for upper, lower in EYE_LIDS], axis=-1)
 
 
 def eye_opening(points: np.ndarray) -> np.ndarray:

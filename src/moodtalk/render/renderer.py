@@ -23,10 +23,9 @@ from moodtalk.geometry.landmarks import (
     EYE_RIGHT_LOWER,
     EYE_RIGHT_UPPER,
     FACE_OVAL,
-    LIPS_LOWER_INNER,
     LIPS_LOWER_OUTER,
-    LIPS_UPPER_INNER,
     LIPS_UPPER_OUTER,
+    MID_LIP_PAIRS,
     RIGID_POINTS,
     interocular,
 )
@@ -159,13 +158,9 @@ class RenderRig:
         return int(self.portrait.shape[1]), int(self.portrait.shape[0])
 
 
-MID_LIP_PAIRS = (np.array(LIPS_UPPER_INNER[4:7]), np.array(LIPS_LOWER_INNER[4:7]))
-"""The three middle upper/lower inner-lip point pairs whose gap measures the opening."""
-
-
 def lip_gap(points: np.ndarray) -> np.ndarray:
     """Image-plane inner-lip gap in pixels, (...,) from (..., 478, >=2) (depth ignored, unlike ``mouth_opening``)."""
-    up, lo = MID_LIP_PAIRS
+    up, lo = (list(ids) for ids in MID_LIP_PAIRS)
     return np.linalg.norm(points[..., lo, :2] - points[..., up, :2], axis=-1).mean(-1)
 
 
