@@ -23,15 +23,13 @@ from lipsync_data import load_clips
 from moodtalk.emotion import apply_emotion, emotion_track
 from moodtalk.metrics import best_lag_correlation
 from moodtalk.motion import MotionConfig, speech_motion
-from moodtalk.types import EMOTIONS, MotionTrack
+from moodtalk.types import BLENDSHAPE_NAMES, EMOTIONS, BlendshapeTrack, MotionTrack
 
 FPS = 25.0
 
 
 def emotion_openings(weights: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """(n,) generated opening per emotion (intensity 1) for speech mouth weights (T, 51)."""
-    from moodtalk.types import BLENDSHAPE_NAMES, BlendshapeTrack  # noqa: PLC0415
-
     t = len(weights)
     motion = MotionTrack(BlendshapeTrack(weights.astype(np.float32), BLENDSHAPE_NAMES, FPS), np.zeros((t, 3)),
                          np.zeros((t, 3)))  # fmt: skip

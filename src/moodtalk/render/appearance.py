@@ -39,6 +39,7 @@ from moodtalk.geometry.landmarks import (
     EYE_RIGHT_LOWER,
     EYE_RIGHT_OUTER,
     EYE_RIGHT_UPPER,
+    LID_GAP_PAIRS,
     LIP_OUTER_LOWER_MID,
     LIP_OUTER_UPPER_MID,
     MOUTH_CORNER_LEFT,
@@ -382,8 +383,8 @@ def expression_cues(rig: AppearanceRig, target: np.ndarray) -> np.ndarray:
         approach = -sign * dx[:, list(inner)].mean(-1)
         brow += 0.5 * np.stack([mean_dy(inner), mean_dy(outer), approach], -1) @ mix_inv.T
     cues[:, 4:7] = brow
-    cues[:, 7] = -0.5 * (mean_dy(EYE_RIGHT_UPPER[3:6]) + mean_dy(EYE_LEFT_UPPER[3:6])) / LID_OPEN
-    cues[:, 8] = -0.5 * (mean_dy(EYE_RIGHT_LOWER[3:6]) + mean_dy(EYE_LEFT_LOWER[3:6])) / LID_SQUINT
+    cues[:, 7] = -0.5 * (mean_dy(EYE_RIGHT_UPPER[LID_GAP_PAIRS]) + mean_dy(EYE_LEFT_UPPER[LID_GAP_PAIRS])) / LID_OPEN
+    cues[:, 8] = -0.5 * (mean_dy(EYE_RIGHT_LOWER[LID_GAP_PAIRS]) + mean_dy(EYE_LEFT_LOWER[LID_GAP_PAIRS])) / LID_SQUINT
     cues[:, 9] = (-dy[:, LIP_OUTER_UPPER_MID] - LIP_RAISE_SMILE_SHARE * (lifts[0] + lifts[1])) / LIP_RAISE
     for k, (ala, lift) in enumerate(((NOSE_ALA_RIGHT, lifts[0]), (NOSE_ALA_LEFT, lifts[1]))):
         cues[:, 10 + k] = (-dy[:, ala] - 0.1 * lift) / NOSE_RAISE

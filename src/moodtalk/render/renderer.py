@@ -265,8 +265,10 @@ def prepare(
     style = measure_style(portrait, xy, skin, is_open, config.lip_feather)
     look = None
     if config.appearance:
-        ref = pts if neutral is None else np.asarray(neutral, np.float32)
-        _check_landmarks(ref, "neutral landmarks", width, height)
+        ref = pts
+        if neutral is not None:
+            ref = np.asarray(neutral, np.float32)
+            _check_landmarks(ref, "neutral landmarks", width, height)
         look = prepare_appearance(ref[:, :2], skin, config.appearance_gain)
     lids = prepare_eyes(portrait, xy) if config.eyelids else ()
     # The compiled per-pixel kernels are loaded here (compiled on their first use ever), not at the first frame.
