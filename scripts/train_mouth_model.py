@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from lipsync_data import Clip, closed_mask, load_clips  # noqa: E402
+from moodtalk.metrics import best_lag_correlation  # noqa: E402
 from moodtalk.motion import MotionConfig, speech_motion  # noqa: E402
 from moodtalk.motion.learned import MouthModel, fit_logistic, fit_ridge, model_inputs  # noqa: E402
 from moodtalk.motion.speech import phones_usable  # noqa: E402
@@ -69,25 +70,6 @@ TARGET_SHAPES = MOUTH_SHAPES
 MAX_LAG = 12
 
 
-def _fit(x: np.ndarray, n: int) -> np.ndarray:
-    if len(x) >= n:
-        return x[:n]
-    return np.concatenate([x, np.repeat(x[-1:], n - len(x), axis=0)])
-
-
-def _best_lag(real: np.ndarray, gen: np.ndarray) -> tuple[float, int]:
-    best = (-2.0, 0)
-    n = min(len(real), len(gen))
-    for lag in range(-MAX_LAG, MAX_LAG + 1):
-        a = real[max(0, -lag) : n - max(0, lag)]
-        b = gen[max(0, lag) : n + min(0, lag)]
-        if len(a) > 10 and a.std() > 1e-9 and b.std() > 1e-9:
-            r = float(np.corrcoef(a, b)[0, 1])
-            if r > best[0]:
-                best = (r, lag)
-    return best
-
-
 def clip_lags(clips: list[Clip]) -> dict[str, int]:
     """Per clip, its sync offset in frames (audio features at t + lag go with video frame t)."""
     from moodtalk.face.model import default_model  # noqa: PLC0415
@@ -99,7 +81,8 @@ def clip_lags(clips: list[Clip]) -> dict[str, int]:
     for c in clips:
         w = speech_motion(c.features, None, MotionConfig(path="acoustic")).weights.astype(np.float64)
         gen = mouth_opening(reconstruct(w, m.canonical, m.basis))
-        raw[c.name] = _best_lag(c.opening.astype(np.float64), gen)[1]
+        n = min(len(c.opening), len(gen))
+        raw[c.name] = best_lag_correlation(c.opening[:n].astype(np.float64), gen[:n], MAX_LAG)[1]
     med = int(np.median(list(raw.values())))
     return {k: v - med for k, v in raw.items()}
 
