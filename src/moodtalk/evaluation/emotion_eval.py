@@ -91,7 +91,8 @@ def evaluate_portrait(
     """Render and classify one portrait with every emotion × intensity.
 
     Returns:
-        ``{"combos": [{emotion, intensity, fer_probs, fer_pred, decision, hyper_pred, thumb}], "portrait_fer": ...}``
+        ``{"combos": [{emotion, intensity, fer_probs, fer_pred, frame_preds, decision, hyper_pred, thumb}],
+        "portrait_fer": ...}`` (``fer_probs``: the frames' mean probabilities; ``frame_preds``: each frame's label)
 
     Raises:
         InputError: unreadable portrait, no face, face too small.
@@ -118,7 +119,8 @@ def evaluate_portrait(
             motion = apply_emotion(base, emotion_track(emo, n, s.fps, level, duration=n / s.fps))
         frames = render(render_rig, target_landmarks(rig, motion, 0, n)[idx])
         face = analyze_face([Frames(frames, s.fps)], static=True, neutral=rig.face.identity, source=name)
-        probs = np.nanmean(fer.predict(frames, face.landmarks.points), axis=0)
+        per_frame = fer.predict(frames, face.landmarks.points)
+        probs = np.nanmean(per_frame, axis=0)
         decision = space.decision(face.blendshapes.weights).mean(0)
         thumb = thumbs / f"{emo}_{level:.2f}.jpg"
         mid = frames[len(frames) // 2]
@@ -129,6 +131,7 @@ def evaluate_portrait(
             "intensity": level,
             "fer_probs": probs,
             "fer_pred": _fer_argmax(probs),
+            "frame_preds": [_fer_argmax(p) for p in per_frame],
             "decision": decision,
             "hyper_pred": EMOTIONS[int(np.argmax(decision))],
             "thumb": str(thumb),
@@ -219,7 +222,7 @@ def confusion(pairs: list[tuple[str, str]], classes: tuple[str, ...]) -> list[li
 def summarize_generated(portraits: list[dict[str, Any]], s: EmotionSettings) -> dict[str, Any]:
     """Accuracy at the top intensity, confusion matrix, contempt by hyperplane, intensity monotonicity."""
     top = max(s.intensities)
-    pairs, hyper_pairs = [], []
+    pairs, hyper_pairs, frame_ok = [], [], []
     mono: dict[str, list[float]] = {e: [] for e in EMOTIONS if e != "neutral"}
     curve: dict[str, dict[float, list[float]]] = {e: {} for e in EMOTIONS if e != "neutral"}
     for p in portraits:
@@ -227,6 +230,7 @@ def summarize_generated(portraits: list[dict[str, Any]], s: EmotionSettings) -> 
         neutral = by.get(("neutral", 0.0))
         if neutral is not None:
             pairs.append(("neutral", neutral["fer_pred"]))
+            frame_ok += [f == "neutral" for f in neutral.get("frame_preds", []) if f is not None]
             hyper_pairs.append(("neutral", neutral["hyper_pred"]))
         for emo in mono:
             c = by.get((emo, top))
@@ -234,6 +238,7 @@ def summarize_generated(portraits: list[dict[str, Any]], s: EmotionSettings) -> 
                 hyper_pairs.append((emo, c["hyper_pred"]))
                 if emo in FER_EMOTIONS:
                     pairs.append((emo, c["fer_pred"]))
+                    frame_ok += [f == emo for f in c.get("frame_preds", []) if f is not None]
             xs, ys = [], []
             for level in sorted({0.0, *s.intensities}):
                 c = neutral if level == 0 else by.get((emo, level))
@@ -256,6 +261,8 @@ def summarize_generated(portraits: list[dict[str, Any]], s: EmotionSettings) -> 
         "intensity": top,
         "fer_accuracy": _mean(fer_ok),
         "fer_n": len(fer_ok),
+        "fer_frame_accuracy": _mean(frame_ok),
+        "fer_frames_n": len(frame_ok),
         "fer_per_class": per_class,
         "fer_confusion": confusion(pairs, FER_EMOTIONS),
         "fer_classes": list(FER_EMOTIONS),

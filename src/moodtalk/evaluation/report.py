@@ -368,8 +368,9 @@ def markdown(r: dict[str, Any], plan: EvalPlan) -> str:
         lines += [
             "| | generated | real labelled clips |",
             "|---|---|---|",
-            f"| FER 7-class accuracy | {_pct(gen['fer_accuracy'])} (n={gen['fer_n']}, intensity "
-            f"{gen['intensity']:g}) | " + ref_acc,
+            f"| FER 7-class accuracy | {_pct(gen['fer_accuracy'])} of clips (n={gen['fer_n']}, intensity "
+            f"{gen['intensity']:g}), {_pct(gen.get('fer_frame_accuracy'))} of frames "
+            f"(n={gen.get('fer_frames_n', 0)}) | " + ref_acc,
             f"| contempt by hyperplane | {_pct(gen['contempt_by_hyperplane'])} (n={gen['contempt_n']}) | "
             + (f"{_pct(real['contempt_by_hyperplane'])} (n={real['contempt_n']}) |" if real else "– |"),
             f"| chance (7 classes) | {_pct(1 / 7)} | {_pct(1 / 7)} |",
