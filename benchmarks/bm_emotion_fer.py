@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -35,9 +36,16 @@ from moodtalk.emotion.apply import mouth_gates
 from moodtalk.evaluation.emotion_eval import FER_EMOTIONS, _fer_argmax
 from moodtalk.face import analyze_face
 from moodtalk.metrics import EMOTION_TO_FER, FER_CLASSES, FerClassifier, spearman
-from moodtalk.pipeline import load_portrait, neutral_landmarks, prepare_portrait, speech_to_motion, target_landmarks
-from moodtalk.render import prepare, render
-from moodtalk.types import BLENDSHAPE_NAMES, EMOTIONS, AudioTrack, Frames
+from moodtalk.pipeline import (
+    PortraitRig,
+    load_portrait,
+    neutral_landmarks,
+    prepare_portrait,
+    speech_to_motion,
+    target_landmarks,
+)
+from moodtalk.render import RenderRig, prepare, render
+from moodtalk.types import BLENDSHAPE_NAMES, EMOTIONS, AudioTrack, FaceAnalysis, Frames, MotionTrack
 from moodtalk.video import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,15 +70,56 @@ def lip_gap(points: np.ndarray) -> np.ndarray:
     return np.linalg.norm(points[:, UPPER_LIP, :2] - points[:, LOWER_LIP, :2], axis=1) / eye
 
 
-def run_portrait(path: Path, audio: AudioTrack, fer: FerClassifier, frames: int, config: EmotionConfig,
-                 thumbs: dict) -> dict:  # fmt: skip
+def driving_speech() -> AudioTrack:
+    """The evaluation's neutral driving speech, its first ``SECONDS``."""
+    audio = read_audio(DATA / "emotion_speech" / "evp__M003_neutral.wav", 16000)
+    return AudioTrack(audio.samples[: int(SECONDS * 16000)], 16000)
+
+
+def speech_motion_of(audio: AudioTrack) -> MotionTrack:
+    """Neutral speech motion with a still head: the same for every portrait."""
+    return speech_to_motion(audio, FPS, lips="auto", pose="still", seed=0).motion
+
+
+@dataclass(frozen=True)
+class Portrait:
+    """One portrait made ready to render and classify the benchmark's frames."""
+
+    name: str
+    rig: PortraitRig
+    look: RenderRig
+    """Render rig, expression shading measured from the person's neutral face."""
+    idx: np.ndarray
+    """Indices of the frames rendered and classified."""
+
+
+def load_benchmark_portrait(path: Path, n: int, frames: int) -> Portrait:
+    """Prepare a portrait as the evaluation does, for ``frames`` frames spread over a clip of ``n``."""
     image, name = load_portrait(path)
     rig = prepare_portrait(image, SIZE, name)
-    space = default_space()
-    base = speech_to_motion(audio, FPS, lips="auto", pose="still", seed=0).motion
-    n = len(base)
     idx = np.unique(np.linspace(0.1 * n, 0.9 * n, frames).astype(int).clip(0, n - 1))
-    render_rig = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
+    look = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
+    return Portrait(name, rig, look, idx)
+
+
+def render_and_classify(p: Portrait, motion: MotionTrack, fer: FerClassifier
+                        ) -> tuple[np.ndarray, np.ndarray, FaceAnalysis]:  # fmt: skip
+    """Render ``motion``'s chosen frames, track them again and classify them.
+
+    Returns:
+        (F, H, W, 3) frames, (F, 7) FER probabilities and the re-tracked face analysis.
+    """
+    imgs = render(p.look, target_landmarks(p.rig, motion, 0, len(motion))[p.idx])
+    face = analyze_face([Frames(imgs, FPS)], static=True, neutral=p.rig.face.identity, source=p.name)
+    return imgs, fer.predict(imgs, face.landmarks.points), face
+
+
+def run_portrait(path: Path, base: MotionTrack, fer: FerClassifier, frames: int, config: EmotionConfig,
+                 thumbs: dict) -> dict:  # fmt: skip
+    n = len(base)
+    portrait = load_benchmark_portrait(path, n, frames)
+    rig, name = portrait.rig, portrait.name
+    space = default_space()
     w = base.blendshapes.weights
     full = np.zeros((n, len(BLENDSHAPE_NAMES)))
     cols = [BLENDSHAPE_NAMES.index(c) for c in base.blendshapes.names]
@@ -93,9 +142,7 @@ def run_portrait(path: Path, audio: AudioTrack, fer: FerClassifier, frames: int,
                     gap = lip_gap(target_landmarks(rig, motion, 0, n))
                     out["lips"].append(np.abs(gap - gap0)[sealed])
                     out.setdefault(("lips", emo), []).append(float(np.abs(gap - gap0)[sealed].max()))
-            imgs = render(render_rig, target_landmarks(rig, motion, 0, n)[idx])
-            face = analyze_face([Frames(imgs, FPS)], static=True, neutral=rig.face.identity, source=name)
-            probs = fer.predict(imgs, face.landmarks.points)
+            imgs, probs, face = render_and_classify(portrait, motion, fer)
             dec = space.decision(face.blendshapes.weights)
             out[(emo, level)] = {"probs": probs, "decision": dec}
             if emo == "neutral":
@@ -176,14 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bm_emotion_fer")
     args = ap.parse_args(argv)
     names = {"tune": TUNE, "wide": WIDE, "heldout": HELDOUT, "all": TUNE + HELDOUT}[args.set]
-    audio = read_audio(DATA / "emotion_speech" / "evp__M003_neutral.wav", 16000)
-    audio = AudioTrack(audio.samples[: int(SECONDS * 16000)], 16000)
     fer = FerClassifier()
     config = EmotionConfig()
     t0 = time.time()
+    base = speech_motion_of(driving_speech())
     results, thumbs = {}, {}
     for name in names:
-        results[name] = run_portrait(DATA / "portraits" / name, audio, fer, args.frames, config, thumbs)
+        results[name] = run_portrait(DATA / "portraits" / name, base, fer, args.frames, config, thumbs)
     rows = score(results)
     print(f"{args.set}: {', '.join(names)} ({time.time() - t0:.0f} s)")
     print("| emotion | clip acc @1 (mean probs) | clip acc @1 (frame majority) | frame acc @1 | Spearman ρ | "

@@ -21,16 +21,24 @@ import json
 
 import numpy as np
 
-from bm_emotion_fer import DATA, FPS, ROOT, SECONDS, SIZE, WIDE
+from bm_emotion_fer import (
+    DATA,
+    FPS,
+    ROOT,
+    WIDE,
+    Portrait,
+    driving_speech,
+    load_benchmark_portrait,
+    render_and_classify,
+    speech_motion_of,
+)
 from moodtalk.emotion import apply_emotion, emotion_track, space
-from moodtalk.face import analyze_face
 from moodtalk.metrics import EMOTION_TO_FER, FER_CLASSES, FerClassifier
-from moodtalk.pipeline import load_portrait, neutral_landmarks, prepare_portrait, speech_to_motion, target_landmarks
-from moodtalk.render import prepare, render
-from moodtalk.types import AudioTrack, Frames
-from moodtalk.video import read_audio
+from moodtalk.types import MotionTrack
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+FRAMES = 8
+"""Frames rendered per portrait (as ``bm_emotion_fer.py``'s default)."""
 MIN_GAIN = 0.01
 """Smallest rise of the mean target probability that keeps a change (about the run-to-run spread of one
 portrait's frame-averaged probability under small changes)."""
@@ -45,38 +53,23 @@ EXTRA = {
 """Shapes tried beyond those the prototype names."""
 
 
-def load_portraits(audio: AudioTrack) -> list[tuple]:
-    out = []
-    for name in WIDE:
-        image, source = load_portrait(DATA / "portraits" / name)
-        rig = prepare_portrait(image, SIZE, source)
-        base = speech_to_motion(audio, FPS, lips="auto", pose="still", seed=0).motion
-        n = len(base)
-        idx = np.unique(np.linspace(0.1 * n, 0.9 * n, 8).astype(int).clip(0, n - 1))
-        look = prepare(rig.image, rig.face.landmarks.points[0], neutral=neutral_landmarks(rig))
-        out.append((rig, base, idx, look, source))
-    return out
-
-
-def score(emotion: str, portraits: list[tuple], fer: FerClassifier) -> tuple[float, float]:
+def score(emotion: str, base: MotionTrack, portraits: list[Portrait], fer: FerClassifier) -> tuple[float, float]:
     """Mean FER probability of the target class and clip accuracy over the portraits, at intensity 1."""
     k = FER_CLASSES.index(EMOTION_TO_FER[emotion])
+    n = len(base)
+    motion = apply_emotion(base, emotion_track(emotion, n, FPS, 1.0, duration=n / FPS))
     probs, hits = [], []
-    for rig, base, idx, look, source in portraits:
-        n = len(base)
-        motion = apply_emotion(base, emotion_track(emotion, n, FPS, 1.0, duration=n / FPS))
-        imgs = render(look, target_landmarks(rig, motion, 0, n)[idx])
-        face = analyze_face([Frames(imgs, FPS)], static=True, neutral=rig.face.identity, source=source)
-        p = np.nanmean(fer.predict(imgs, face.landmarks.points), axis=0)
+    for portrait in portraits:
+        p = np.nanmean(render_and_classify(portrait, motion, fer)[1], axis=0)
         probs.append(p[k])
         hits.append(int(np.nanargmax(p) == k))
     return float(np.mean(probs)), float(np.mean(hits))
 
 
-def search(emotion: str, portraits: list[tuple], fer: FerClassifier) -> dict:
+def search(emotion: str, base: MotionTrack, portraits: list[Portrait], fer: FerClassifier) -> dict:
     proto = space.POSED_PROTOTYPES[emotion]  # patched in place: ``posed_targets`` reads it on every call
     start = dict(proto)
-    best, acc = score(emotion, portraits, fer)
+    best, acc = score(emotion, base, portraits, fer)
     print(f"{emotion}: start p={best:.3f} clip acc={acc:.2f}", flush=True)
     stems = [s for s in proto if s != "jawOpen"] + [s for s in EXTRA[emotion] if s not in proto]
     for _ in range(2):
@@ -87,7 +80,7 @@ def search(emotion: str, portraits: list[tuple], fer: FerClassifier) -> dict:
                 if abs(value - current) < 1e-9:
                     continue
                 proto[stem] = value
-                p, a = score(emotion, portraits, fer)
+                p, a = score(emotion, base, portraits, fer)
                 if p > best + MIN_GAIN:
                     best, acc, current, kept = p, a, value, True
                     print(f"  {stem} -> {value}: p={p:.3f} clip acc={a:.2f}", flush=True)
@@ -102,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("emotions", nargs="+", choices=sorted(EXTRA))
     args = ap.parse_args(argv)
-    audio = read_audio(DATA / "emotion_speech" / "evp__M003_neutral.wav", 16000)
-    audio = AudioTrack(audio.samples[: int(SECONDS * 16000)], 16000)
     fer = FerClassifier()
-    portraits = load_portraits(audio)
-    result = {emo: search(emo, portraits, fer) for emo in args.emotions}
+    base = speech_motion_of(driving_speech())
+    portraits = [load_benchmark_portrait(DATA / "portraits" / name, len(base), FRAMES) for name in WIDE]
+    result = {emo: search(emo, base, portraits, fer) for emo in args.emotions}
     out = ROOT / "runs" / "tune_prototypes.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
