@@ -24,7 +24,7 @@ from moodtalk.types import EMOTIONS
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("file",)
 """Columns without which the manifest is rejected."""
-KNOWN_COLUMNS: tuple[str, ...] = ("file", "category", "has_audio", "emotion", "intensity", "dataset")
+KNOWN_COLUMNS: tuple[str, ...] = ("file", "category", "has_audio", "emotion", "intensity", "dataset", "note", "speaker")
 """Columns the evaluation reads when present; any other column is ignored."""
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".flv", ".avi", ".m4v", ".mpg", ".mpeg"})
@@ -169,6 +169,10 @@ class Entry:
     """Speaker id parsed from the file name, when a convention matched."""
     pair_key: str = ""
     """RAVDESS pairing key (see ``NameLabel.key``)."""
+    speaker_column: str = ""
+    """The manifest's own ``speaker`` cell ('' when the column is absent or empty)."""
+    note: str = ""
+    """The manifest's ``note`` cell."""
 
     @property
     def exists(self) -> bool:
@@ -335,6 +339,8 @@ def read_manifest(data: str | Path, name: str = "manifest.csv") -> Manifest:
                 informal=informal and parsed is None,
                 speaker=parsed.speaker if parsed else "",
                 pair_key=parsed.key if parsed else "",
+                speaker_column=cell("speaker"),
+                note=cell("note"),
             )
         )
     return Manifest(root=root, entries=entries, warnings=warnings, columns=header)
