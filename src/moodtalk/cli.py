@@ -10,8 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from moodtalk import __version__
+from moodtalk.batch import cli as batch_cli
+from moodtalk.datasets import cli as datasets_cli
 from moodtalk.errors import InputError
 from moodtalk.evaluation.cli import add_eval_parser, run_eval_command
+from moodtalk.serve import cli as serve_cli
+from moodtalk.train import cli as train_cli
 
 DESCRIPTION = """\
 moodtalk turns speech into an emotional talking-head video on an ordinary CPU, with nothing
@@ -357,11 +361,25 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version and the versions of the main components")
-    _add_analyze(sub)
-    _add_animate(sub)
-    _add_generate(sub)
-    add_eval_parser(sub)
+    for add, _ in _commands().values():
+        add(sub)
     return parser
+
+
+def _commands() -> dict:
+    """Subcommand name → (add its parser, run it). Each stage or layer that owns a command keeps both
+    functions in its own ``cli.py``; this table only wires them."""
+    return {
+        "analyze": (_add_analyze, _run_analyze),
+        "animate": (_add_animate, _run_animate),
+        "generate": (_add_generate, _run_generate),
+        "eval": (add_eval_parser, run_eval_command),
+        "prepare": (datasets_cli.add_parser, datasets_cli.run),
+        "train": (train_cli.add_train_parser, train_cli.run_train),
+        "models": (train_cli.add_models_parser, train_cli.run_models),
+        "serve": (serve_cli.add_parser, serve_cli.run),
+        "batch": (batch_cli.add_parser, batch_cli.run),
+    }
 
 
 def _run_version() -> int:
@@ -397,14 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "version":
             return _run_version()
-        if args.command == "analyze":
-            return _run_analyze(args)
-        if args.command == "animate":
-            return _run_animate(args)
-        if args.command == "generate":
-            return _run_generate(args)
-        if args.command == "eval":
-            return run_eval_command(args)
+        commands = _commands()
+        if args.command in commands:
+            return commands[args.command][1](args)
         parser.print_help()
         return 2
     except InputError as e:
