@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bm_serve.py [--data ../shared/data] [--seconds 20] [--runs 5]
 
-A server runs in this process (its own thread and event loop); clients are websockets' sync clients in
-other threads, streaming real speech as PCM16 at 24 kHz in 20 ms chunks at real-time pace (each chunk is
+A server runs in a child process (as `moodtalk serve` does); clients are websockets' sync clients in
+threads of this one, streaming real speech as PCM16 at 24 kHz in 20 ms chunks at real-time pace (each chunk is
 sent when its audio would have been recorded: chunk i at t0 + i * 20 ms). Measured at 256 px:
 
 1. first frame: from sending the first chunk to receiving frame 0 (median of ``--runs`` 3 s streams);
@@ -23,9 +23,11 @@ Targets are from issue 18. The machine's other load is printed: results on a sha
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -34,7 +36,6 @@ import numpy as np
 from websockets.sync.client import connect
 
 from moodtalk.metrics.measures import best_lag_correlation
-from moodtalk.serve.server import ServerConfig, serve
 from moodtalk.video import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,33 +44,35 @@ SR = 24000
 CHUNK = SR // 50  # 20 ms
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def start_server() -> tuple[str, asyncio.AbstractEventLoop, asyncio.Task, threading.Thread]:
-    box: dict = {}
-    ready = threading.Event()
+SERVER = """
+import asyncio, sys
+from moodtalk.serve.server import ServerConfig, serve
+asyncio.run(serve(ServerConfig(port=int(sys.argv[1]), max_sessions=4)))
+"""
 
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        started = loop.create_future()
-        task = loop.create_task(serve(ServerConfig(port=0, max_sessions=4), started))
-        started.add_done_callback(lambda f: (box.update(bound=f.result()), ready.set()))
-        box.update(loop=loop, task=task)
+
+def start_server() -> tuple[str, subprocess.Popen]:
+    """The server in its own process (as `moodtalk serve` runs), so clients here never share its GIL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    child = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None:
         try:
-            loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    ready.wait(60)
-    return f"ws://127.0.0.1:{box['bound'][1]}/stream", box["loop"], box["task"], thread
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return f"ws://127.0.0.1:{port}/stream", child
 
 
 def stream(url: str, pcm: bytes, interrupt_after_s: float | None = None, tail_s: float = 0.3) -> dict:
@@ -164,7 +167,7 @@ def main() -> None:
     pcm = (np.clip(audio.samples, -1, 1) * 32767).astype("<i2").tobytes()
     duration = audio.duration
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; speech {SPEECH} {duration:.1f} s")
-    url, loop, task, thread = start_server()
+    url, child = start_server()
     stream(url, pcm[: 2 * SR], tail_s=0.2)  # warm-up: portrait prepared and cached, kernels loaded
 
     firsts = []
@@ -183,7 +186,7 @@ def main() -> None:
     lag, r = lip_offset_ms(run, samples16k)
     print(f"3. lip offset vs animate's jawOpen: {lag:+.0f} ms (r {r:.2f}; target within +-40)")
 
-    base = rss_mb()
+    base = rss_mb(child.pid)
     peak = [base]
     results: list[dict] = [{}, {}]
 
@@ -194,14 +197,14 @@ def main() -> None:
     for w in workers:
         w.start()
     while any(w.is_alive() for w in workers):
-        peak.append(rss_mb())
+        peak.append(rss_mb(child.pid))
         time.sleep(0.2)
     for i, res in enumerate(results):
         late = lateness_ms(res, duration)
         print(f"4. concurrent session {i + 1}/2: {fps_over_audio(res, duration):.2f} fps, lateness max "
               f"{late.max():.0f} ms, p99 {np.percentile(late, 99):.0f} ms")  # fmt: skip
     print(f"6. memory: {(max(peak) - base) / 2:.0f} MB per session (resident, 2 sessions; target <= 300); "
-          f"process {max(peak):.0f} MB with the shared portrait")  # fmt: skip
+          f"server process {max(peak):.0f} MB with the shared portrait")  # fmt: skip
 
     waits = []
     for _ in range(3):
@@ -212,8 +215,8 @@ def main() -> None:
     print(f"5. interrupt to the first idle frame: median {np.median(waits):.0f} ms "
           f"(runs {', '.join(f'{v:.0f}' for v in waits)}; target <= 200)")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(10)
+    child.terminate()
+    child.wait(10)
 
 
 if __name__ == "__main__":
