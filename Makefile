@@ -2,7 +2,7 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-DEBS := espeak-ng sox ffmpeg
+DEBS := espeak-ng sox ffmpeg chromium
 
 .PHONY: setup test lint bench clean eval
 
@@ -24,7 +24,7 @@ $(BIN)/moodtalk: pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	# mediapipe without its declared deps (jax, GUI OpenCV); its real needs are in pyproject.toml.
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21 fer==25.10.3
-	$(BIN)/pip install -q -e ".[dev]" "numpy<2"
+	$(BIN)/pip install -q -e ".[dev,serve]" "numpy<2" torch==2.13.0
 	touch $(BIN)/moodtalk
 
 test:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from moodtalk import __version__
+from moodtalk.app import cli as app_cli
 from moodtalk.batch import cli as batch_cli
 from moodtalk.datasets import cli as datasets_cli
 from moodtalk.errors import InputError
@@ -379,6 +380,7 @@ def _commands() -> dict:
         "models": (train_cli.add_models_parser, train_cli.run_models),
         "serve": (serve_cli.add_parser, serve_cli.run),
         "batch": (batch_cli.add_parser, batch_cli.run),
+        "app": (app_cli.add_parser, app_cli.run),
     }
 
 
